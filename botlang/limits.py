@@ -1,0 +1,54 @@
+"""Every limit botlang enforces, in one place.
+
+The language core, the stores and the server all read their bounds from here, so a limit is
+changed once and holds everywhere. Tests exercise each one at its boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one script, one client and one request may use."""
+
+    # Source and syntax
+    max_source_chars: int = 200_000
+    max_nesting_depth: int = 100  # brackets nested in one statement
+    max_expression_depth: int = 150  # syntax-tree depth of one statement (operator chains too)
+    max_template_chars: int = 100_000
+
+    # Execution
+    max_steps: int = 1_000_000  # evaluation steps per run (each node evaluated counts one)
+    max_call_depth: int = 100  # nested builtin calls at run time
+
+    # Values
+    max_string_chars: int = 100_000  # also Salebot's limit on a variable's value
+    max_collection_items: int = 100_000  # list or dict length
+    max_value_chars: int = 100_000  # a stored variable's size, measured as its JSON text
+    max_power_exponent: int = 10_000  # |b| in a ** b for integers
+    max_int_digits: int = 4_300  # CPython's own int/str conversion limit
+    max_repeat_chars: int = 100_000  # "ab" * n
+
+    # Variables
+    max_variable_name_chars: int = 500
+    max_variables_per_scope: int = 1_000
+
+    # Builtins with their own bounds
+    regex_timeout_seconds: float = 1.0
+    max_regex_pattern_chars: int = 1_000
+    max_hash_input_chars: int = 1_000_000
+
+    # HTTP service
+    max_request_body_bytes: int = 64 * 1024
+    max_webhook_requests_per_second: float = 200.0
+    max_inbox_backlog: int = 10_000
+    http_timeout_seconds: float = 10.0
+
+    def with_changes(self, **changes: int | float) -> Limits:
+        """A copy with some limits changed (for tests and embedding)."""
+        return replace(self, **changes)
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,1 @@
+"""Runtime: values with Salebot semantics, operators and variable scopes."""

@@ -1,0 +1,59 @@
+"""Core conversions every script needs: len, int, float, str, bool, type, print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botlang.builtins import CallContext, builtin
+from botlang.runtime import values
+
+
+@builtin("len")
+def length(value: Any) -> int:
+    """Number of characters of a text, or items of a list or dict (None → 0)."""
+    if value is None:
+        return 0
+    if type(value) in (str, list, dict):
+        return len(value)
+    return len(values.to_text(value))
+
+
+@builtin("int")
+def to_int(value: Any) -> int:
+    """The whole-number part of a number or numeric text (int("7.9") → 7)."""
+    if type(value) is bool:
+        return int(value)
+    number = values.to_number(value)
+    return int(number)
+
+
+@builtin("float")
+def to_float(value: Any) -> float:
+    """A number or numeric text as a floating-point number."""
+    return float(values.to_number(value))
+
+
+@builtin("str")
+def to_str(value: Any) -> str:
+    """The text of any value, as a message would show it."""
+    return values.to_text(value)
+
+
+@builtin("bool")
+def to_bool(value: Any) -> bool:
+    """Truthiness as conditions see it ("0", "", "false", None, 0, [] are false)."""
+    return values.truthy(value)
+
+
+@builtin("type")
+def type_of(value: Any) -> str:
+    """The type of a value: none, bool, number, string, list or dict."""
+    return values.type_name(value)
+
+
+@builtin("print")
+def print_(ctx: CallContext, *parts: Any) -> str:
+    """Show values in the REPL or the test report; returns the printed text."""
+    text = " ".join(values.to_text(p) for p in parts)
+    ctx.output.append(text)
+    return text
