@@ -38,6 +38,7 @@ _BINARY_HELPERS = {
     "**": "_pow",
     "^": "_pow",
 }
+_INLINE_INT_OPS = frozenset({"+", "-", "==", "!=", "<", "<=", ">", ">="})
 _COMPARE_HELPERS = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 
 
@@ -101,10 +102,25 @@ _RUNTIME_GLOBALS: dict[str, Any] = {
     "_list": ops.make_list,
     "_dict": ops.make_dict,
     "_truthy": truthy,
+    "_int": int,
+    "_str": str,
     "_call": _call_builtin,
     "_set_path": _set_path,
     "_delete_path": _delete_path,
 }
+
+
+def _is_boolean(node: ast.Node) -> bool:
+    """True when the node always yields True or False (so Python's own and/or/if apply)."""
+    if isinstance(node, (ast.Compare,)):
+        return True
+    if isinstance(node, ast.Unary) and node.op == "not":
+        return True
+    if isinstance(node, ast.Literal):
+        return type(node.value) is bool
+    if isinstance(node, ast.Logical):
+        return _is_boolean(node.left) and _is_boolean(node.right)
+    return False
 
 
 class _CodeGen:
@@ -170,11 +186,18 @@ class _CodeGen:
         if isinstance(node, ast.Binary):
             p = self.position(node.line, node.column)
             helper = _BINARY_HELPERS[node.op]
+            fast = self.fast_path(node.op, helper, node.left, node.right, f", {p}")
+            if fast:
+                return fast
             return f"{helper}({self.expr(node.left)}, {self.expr(node.right)}, {p})"
         if isinstance(node, ast.Compare):
             if len(node.rest) == 1:
                 op, right, _, _ = node.rest[0]
-                return f"{_COMPARE_HELPERS[op]}({self.expr(node.first)}, {self.expr(right)})"
+                helper = _COMPARE_HELPERS[op]
+                fast = self.fast_path(op, helper, node.first, right, "")
+                if fast:
+                    return fast
+                return f"{helper}({self.expr(node.first)}, {self.expr(right)})"
             left = self.expr(node.first)
             checks = []
             for k, (op, right, _, _) in enumerate(node.rest):
@@ -187,8 +210,11 @@ class _CodeGen:
                     checks.append(f"{_COMPARE_HELPERS[op]}({left}, {right_code})")
             return "(" + " and ".join(checks) + ")"
         if isinstance(node, ast.Logical):
-            temp = self.temp()
             left, right = self.expr(node.left), self.expr(node.right)
+            if _is_boolean(node.left):
+                # Python's own and/or agree with Salebot truthiness on True/False
+                return f"({left} {node.op} {right})"
+            temp = self.temp()
             if node.op == "and":
                 return f"({right} if _truthy({temp} := {left}) else {temp})"
             return f"({temp} if _truthy({temp} := {left}) else {right})"
@@ -200,10 +226,10 @@ class _CodeGen:
             return f"{'_neg' if node.op == '-' else '_pos'}({operand}, {p})"
         if isinstance(node, ast.IfCall):
             otherwise = "None" if node.otherwise is None else self.expr(node.otherwise)
-            return (
-                f"({self.expr(node.then)} if _truthy({self.expr(node.condition)}) "
-                f"else {otherwise})"
-            )
+            condition = self.expr(node.condition)
+            if not _is_boolean(node.condition):
+                condition = f"_truthy({condition})"
+            return f"({self.expr(node.then)} if {condition} else {otherwise})"
         if isinstance(node, ast.Call):
             ref = self.builtin(node)
             p = self.position(node.line, node.column)
@@ -220,6 +246,43 @@ class _CodeGen:
             pairs = ", ".join(f"({self.expr(k)}, {self.expr(v)})" for k, v in node.pairs)
             return f"_dict([{pairs}], {p})"
         raise self.parse_error(f"cannot compile {type(node).__name__}", node)
+
+    def fast_path(
+        self, op: str, helper: str, left: ast.Node, right: ast.Node, extra: str
+    ) -> str | None:
+        """Inline code for the commonest case: an int (or plain text) against a literal.
+
+        ``visits + 1`` becomes ``(_t + 1 if (_t := visits).__class__ is _int else
+        _add(_t, 1, p))``: Python's own operator when the variable holds an int, the
+        Salebot-semantics helper otherwise. Only operators whose Python meaning on that
+        type is exactly botlang's are inlined.
+        """
+        if op not in _INLINE_INT_OPS:
+            return None
+        for literal, other, literal_on_left in ((right, left, False), (left, right, True)):
+            if not isinstance(literal, ast.Literal):
+                continue
+            value = literal.value
+            if type(value) is int and abs(value) < 2**62:
+                kind = "_int"
+            elif (
+                type(value) is str
+                and op in ("==", "!=")
+                and value[:1] not in ops.NUMBER_START
+                and len(value) <= 200
+            ):
+                kind = "_str"
+            else:
+                continue
+            temp = self.temp()
+            lit = self.constant(value)
+            native = f"{lit} {op} {temp}" if literal_on_left else f"{temp} {op} {lit}"
+            args = f"{lit}, {temp}" if literal_on_left else f"{temp}, {lit}"
+            return (
+                f"({native} if ({temp} := {self.expr(other)}).__class__ is {kind} "
+                f"else {helper}({args}{extra}))"
+            )
+        return None
 
     # ------------------------------------------------------------ statements
 
@@ -345,6 +408,8 @@ class Expression:
         gen = _CodeGen(registry, source, filename)
         gen.statement_positions = [(node.line, node.column)]
         self._function = gen.build([f"return {gen.expr(node)}"], "_expression")
+        # Only calls look at the context; plain expressions skip creating one.
+        self.needs_context = any(isinstance(n, ast.Call) for n in ast.walk(node))
 
     def evaluate_in(self, env: Environment, ctx: CallContext) -> Any:
         return self._function(env.view.get, env, ctx)
@@ -352,9 +417,14 @@ class Expression:
     def evaluate(
         self, variables: Mapping[str, Any] | None = None, *, context: CallContext | None = None
     ) -> Any:
-        ctx = context or CallContext()
-        lookup = variables.get if variables is not None else {}.get
-        return self._function(lookup, None, ctx)
+        if context is None and self.needs_context:
+            context = CallContext()
+        return self._function(
+            variables.get if variables is not None else _EMPTY.get, None, context
+        )
+
+
+_EMPTY: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class Limits:
     regex_timeout_seconds: float = 1.0
     max_regex_pattern_chars: int = 1_000
     max_hash_input_chars: int = 1_000_000
+    max_regex_expanded_size: int = 10_000  # a pattern with its counted repeats written out
+    max_similar_chars: int = 1_000  # similar() is quadratic in the texts' length
 
     # HTTP service
     max_request_body_bytes: int = 64 * 1024

@@ -19,18 +19,15 @@ def length(value: Any) -> int:
 
 
 @builtin("int")
-def to_int(value: Any) -> int:
+def to_int(value: float) -> int:
     """The whole-number part of a number or numeric text (int("7.9") → 7)."""
-    if type(value) is bool:
-        return int(value)
-    number = values.to_number(value)
-    return int(number)
+    return int(value)
 
 
 @builtin("float")
-def to_float(value: Any) -> float:
+def to_float(value: float) -> float:
     """A number or numeric text as a floating-point number."""
-    return float(values.to_number(value))
+    return float(value)
 
 
 @builtin("str")

@@ -16,6 +16,8 @@ from botlang.runtime import values
 from botlang.runtime.values import as_number, date_or_time, to_text
 
 _LIMITS = DEFAULT_LIMITS
+# First characters a numeric, date or time text can start with.
+NUMBER_START = frozenset("0123456789+-. \t")
 
 
 def fail(message: str, p: int, *, limit: bool = False) -> NoReturn:
@@ -72,6 +74,9 @@ def add(a: Any, b: Any, p: int) -> Any:
     ta, tb = type(a), type(b)
     if (ta is int or ta is float) and (tb is int or tb is float):
         return a + b
+    if ta is str and tb is str and (a[:1] not in NUMBER_START or b[:1] not in NUMBER_START):
+        # one side cannot be a number, date or time: this is plain concatenation
+        return _check_text(a + b, p) if len(a) + len(b) > 4096 else a + b
     if ta is list and tb is list:
         return _check_list(a + b, p)
     if ta is dict and tb is dict:
@@ -162,6 +167,11 @@ def _repeat(seq: Any, times: Any, p: int) -> Any:
 
 def div(a: Any, b: Any, p: int) -> Any:
     """``a / b``: exact division gives a whole number, otherwise a float."""
+    ta, tb = type(a), type(b)
+    if ta is int and tb is int and b:
+        return a // b if a % b == 0 else a / b
+    if (ta is int or ta is float) and tb is float and b:
+        return _finite(a / b, p)
     na, nb = _num(a), _num(b)
     if na is None or nb is None:
         _bad_operands("/", a, b, p)
@@ -178,6 +188,8 @@ def div(a: Any, b: Any, p: int) -> Any:
 
 def mod(a: Any, b: Any, p: int) -> Any:
     """``a % b``: remainder (sign of the divisor, as in Python)."""
+    if type(a) is int and type(b) is int and b:
+        return a % b
     na, nb = _num(a), _num(b)
     if na is None or nb is None:
         _bad_operands("%", a, b, p)
@@ -248,6 +260,9 @@ def eq(a: Any, b: Any) -> bool:
     """``==``: numbers and numeric texts compare by value; other kinds never fail."""
     ta, tb = type(a), type(b)
     if ta is tb and ta is not float:
+        if ta is str and a != b and a[:1] in NUMBER_START and b[:1] in NUMBER_START:
+            na, nb = as_number(a), as_number(b)
+            return na is not None and nb is not None and na == nb
         return a == b
     if a is None or b is None:
         return False
@@ -284,21 +299,33 @@ def _ordered(a: Any, b: Any) -> tuple[Any, Any] | None:
 
 
 def lt(a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return a < b
     pair = _ordered(a, b)
     return pair is not None and pair[0] < pair[1]
 
 
 def le(a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return a <= b
     pair = _ordered(a, b)
     return pair is not None and pair[0] <= pair[1]
 
 
 def gt(a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return a > b
     pair = _ordered(a, b)
     return pair is not None and pair[0] > pair[1]
 
 
 def ge(a: Any, b: Any) -> bool:
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return a >= b
     pair = _ordered(a, b)
     return pair is not None and pair[0] >= pair[1]
 
@@ -321,7 +348,12 @@ def index(target: Any, key: Any, p: int) -> Any:
 
 def index_value(target: Any, key: Any, p: int) -> Any:
     """Indexing that also reads JSON texts as lists/dicts (API answers are often text)."""
-    if type(target) is str and type(key) is str and values.as_number(key) is None:
+    kind = type(target)
+    if kind is dict and type(key) is str:
+        return target.get(key)
+    if kind is list and type(key) is int and -len(target) <= key < len(target):
+        return target[key]
+    if kind is str and type(key) is str and values.as_number(key) is None:
         parsed = values.json_container(target)
         if parsed is not None:
             return index(parsed, key, p)

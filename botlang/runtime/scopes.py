@@ -117,6 +117,8 @@ class Environment:
         if name in self.system:
             raise ScriptError(f"'{name}' is a system variable and cannot be assigned")
         target = self.scopes[scope]
+        if len(name) > self.limits.max_variable_name_chars:
+            check_name(name, self.limits)
         if name not in target and len(target) >= self.limits.max_variables_per_scope:
             raise LimitExceeded(
                 f"too many {scope} variables (the limit is "

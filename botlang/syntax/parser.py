@@ -200,6 +200,8 @@ class _Builder:
             node = node.children[0]
         path.reverse()
         scope = "deal"
+        if isinstance(node, Tree) and node.data in ("true", "false", "none"):
+            raise self.error("True, False and None are reserved and cannot be assigned", node)
         if isinstance(node, Tree) and node.data == "name":
             token = node.children[0]
         elif isinstance(node, Tree) and node.data == "dotted":
@@ -229,7 +231,10 @@ class _Builder:
         kind = tree.data
         ch = tree.children
         if kind == "number":
-            return ast.Literal(line, col, _number(str(ch[0])))
+            text = str(ch[0])
+            if len(text) > 300:
+                raise self.error(f"number is {len(text)} digits long; the limit is 300", tree)
+            return ast.Literal(line, col, _number(text))
         if kind == "string":
             return ast.Literal(line, col, unescape(str(ch[0])[1:-1]))
         if kind == "true":
