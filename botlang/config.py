@@ -1,0 +1,418 @@
+"""Project configuration: ``botlang.toml``, validated with errors that name the key.
+
+```toml
+[project]
+flow = "bot.bot"                    # relative paths are read from the config file's folder
+messengers = []                     # connected messengers, e.g. ["whatsapp"]
+[store]
+url = "sqlite:///botlang.db"        # or "memory://", "postgresql://user@host/db"
+[mango]
+api_key_env = "MANGO_API_KEY"       # or api_key = "..."
+api_salt_env = "MANGO_API_SALT"     # or api_salt = "..."
+[server]
+host = "127.0.0.1"
+port = 8080
+[[employees]]
+name = "Иван"
+extension = "219"
+call_method = "mango_api"           # disabled | app | mango_api
+[[groups]]
+number = "12345"
+name = "Продажи"
+line_number = "74992262961"
+```
+
+Unknown keys are errors. To add a section, subclass :class:`Section` and add a field to
+:class:`Config`. Secrets are :class:`pydantic.SecretStr`: they never show in a repr, a log
+line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from botlang.clients import MESSENGERS
+from botlang.phones import InvalidPhone, normalize_phone
+
+CallMethod = Literal["disabled", "app", "mango_api"]
+CALL_METHODS: tuple[str, ...] = typing.get_args(CallMethod)
+DEFAULT_STORE_URL = "sqlite:///botlang.db"
+DEFAULT_MANGO_URL = "https://app.mango-office.ru/vpbx/"
+STORE_SCHEMES = ("memory", "sqlite", "postgresql", "postgres")
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; each line names the file and the key."""
+
+    def __init__(self, path: str | os.PathLike[str], problems: Sequence[tuple[str, str]]) -> None:
+        self.path = str(path)
+        self.problems = list(problems)  # (key path, message)
+        lines = [
+            f"{self.path}: {key}: {msg}" if key else f"{self.path}: {msg}" for key, msg in problems
+        ]
+        super().__init__("\n".join(lines))
+
+
+class KeyProblem(ValueError):
+    """Raised by validators to report problems at keys below the one being validated."""
+
+    def __init__(self, *problems: tuple[tuple[str | int, ...], str]) -> None:
+        super().__init__("; ".join(msg for _, msg in problems))
+        self.problems = problems
+
+
+class Section(BaseModel):
+    """Base of every configuration table: unknown keys rejected, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _digit_string(value: Any) -> Any:
+    # TOML authors often write numbers bare (extension = 219); they mean the digits.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
+class ProjectConfig(Section):
+    """``[project]``: the flow file and the connected messengers."""
+
+    flow: Path
+    messengers: tuple[str, ...] = ()
+
+    @field_validator("flow")
+    @classmethod
+    def _resolve_flow(cls, flow: Path, info: ValidationInfo) -> Path:
+        if str(flow) in ("", "."):
+            raise ValueError("must name the flow file")
+        base = (info.context or {}).get("base")
+        return flow if flow.is_absolute() or base is None else Path(base) / flow
+
+    @field_validator("messengers")
+    @classmethod
+    def _known_messengers(cls, messengers: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(dict.fromkeys(m.strip().lower() for m in messengers))
+        unknown = [
+            ((i,), f"unknown messenger {m!r}; known: {', '.join(MESSENGERS)}")
+            for i, m in enumerate(names)
+            if m not in MESSENGERS
+        ]
+        if unknown:
+            raise KeyProblem(*unknown)
+        return names
+
+
+class StoreConfig(Section):
+    """``[store]``: where clients and variables are kept."""
+
+    url: str = Field(default=DEFAULT_STORE_URL, validate_default=True)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str, info: ValidationInfo) -> str:
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.lower() not in STORE_SCHEMES:
+            raise ValueError(
+                "must be memory://, sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
+            )
+        base = (info.context or {}).get("base")
+        if scheme.lower() == "sqlite" and base is not None:
+            path, q, query = rest.partition("?")
+            if not path.startswith("/") or path == "/":
+                raise ValueError("a SQLite URL is sqlite:///relative.db or sqlite:////abs/path.db")
+            if not path.startswith("//"):  # relative to the config file's folder
+                url = f"sqlite:///{Path(base) / path[1:]}{q}{query}"
+        return url
+
+
+class MangoConfig(Section):
+    """``[mango]``: the Mango Office API key and salt (or the environment variables)."""
+
+    api_key: SecretStr
+    api_salt: SecretStr
+    api_key_env: str | None = None
+    api_salt_env: str | None = None
+    base_url: str = DEFAULT_MANGO_URL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_env(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return data
+        env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
+        data = dict(data)
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for secret in ("api_key", "api_salt"):
+            env_key = f"{secret}_env"
+            name = data.get(env_key)
+            if name is None:
+                if secret not in data:
+                    problems.append(
+                        ((secret,), f"required (or {env_key}: an environment variable)")
+                    )
+            elif secret in data:
+                problems.append(((env_key,), f"give either {secret} or {env_key}, not both"))
+            elif isinstance(name, str) and name:
+                value = env.get(name)
+                if value:
+                    data[secret] = value
+                else:
+                    problems.append(((env_key,), f"environment variable {name} is not set"))
+        if problems:
+            raise KeyProblem(*problems)
+        return data
+
+    @field_validator("api_key", "api_salt")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return url if url.endswith("/") else url + "/"
+
+
+class ServerConfig(Section):
+    """``[server]``: where ``botlang serve`` listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class EmployeeConfig(Section):
+    """One ``[[employees]]`` entry: how this employee calls a client from the client card."""
+
+    name: str = Field(min_length=1)
+    extension: str | None = None  # the employee's short number in Mango Office, e.g. "219"
+    call_method: CallMethod = "disabled"
+
+    digits_as_text = field_validator("extension", mode="before")(_digit_string)
+
+    @field_validator("extension")
+    @classmethod
+    def _check_extension(cls, extension: str | None) -> str | None:
+        if extension is not None and not _DIGITS.fullmatch(extension):
+            raise ValueError('must be digits only, e.g. "219"')
+        return extension
+
+    @model_validator(mode="after")
+    def _extension_for_api_calls(self) -> EmployeeConfig:
+        if self.call_method == "mango_api" and self.extension is None:
+            raise KeyProblem((("extension",), "required when call_method is mango_api"))
+        return self
+
+
+class GroupConfig(Section):
+    """One ``[[groups]]`` entry: a Mango Office group and the line it calls out on."""
+
+    number: str
+    name: str = ""
+    line_number: str
+
+    digits_as_text = field_validator("number", "line_number", mode="before")(_digit_string)
+
+    @field_validator("number")
+    @classmethod
+    def _check_number(cls, number: str) -> str:
+        if not _DIGITS.fullmatch(number):
+            raise ValueError('must be digits only, e.g. "12345"')
+        return number
+
+    @field_validator("line_number")
+    @classmethod
+    def _check_line(cls, line: str) -> str:
+        try:
+            return normalize_phone(line)
+        except InvalidPhone as exc:
+            raise ValueError(str(exc)) from None
+
+
+class Config(Section):
+    """The whole ``botlang.toml``."""
+
+    project: ProjectConfig
+    # Defaults given as tables so they are validated too (relative paths resolved).
+    store: StoreConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    mango: MangoConfig | None = None
+    server: ServerConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    employees: tuple[EmployeeConfig, ...] = ()
+    groups: tuple[GroupConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        api_callers = [i for i, e in enumerate(self.employees) if e.call_method == "mango_api"]
+        if api_callers and self.mango is None:
+            problems.append(
+                (("mango",), f"required: employees[{api_callers[0]}] calls through the Mango API")
+            )
+        for section, key, items in (
+            ("employees", "extension", self.employees),
+            ("groups", "number", self.groups),
+        ):
+            seen: dict[str, int] = {}
+            for i, item in enumerate(items):
+                value = getattr(item, key)
+                if value is None:
+                    continue
+                if value in seen:
+                    problems.append(((section, i, key), f"same as {section}[{seen[value]}].{key}"))
+                seen.setdefault(value, i)
+        if problems:
+            raise KeyProblem(*problems)
+        return self
+
+    def employee(self, key: str) -> EmployeeConfig | None:
+        """The employee with this extension or name, or None."""
+        for employee in self.employees:
+            if key in (employee.extension, employee.name):
+                return employee
+        return None
+
+    def group(self, number: str) -> GroupConfig | None:
+        """The group with this number, or None."""
+        return next((g for g in self.groups if g.number == str(number)), None)
+
+
+def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a ``botlang.toml``; raise :class:`ConfigError` naming the key.
+
+    Secrets given as ``*_env`` are read from ``env`` (default: the process environment).
+    Relative paths (the flow file, a SQLite file) are taken from the config file's folder.
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(file, [("", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, [("", f"cannot read: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, [("", f"not valid TOML: {exc}")]) from None
+    return parse_config(data, base=file.resolve().parent, source=file, env=env)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    *,
+    base: str | os.PathLike[str] | None = None,
+    source: str | os.PathLike[str] = "botlang.toml",
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Validate configuration already read from TOML (``base``: folder for relative paths)."""
+    context = {"env": os.environ if env is None else env, "base": base}
+    try:
+        return Config.model_validate(dict(data), context=context)
+    except ValidationError as exc:
+        # from None: the pydantic error holds the input, secrets included.
+        raise ConfigError(source, _problems(exc)) from None
+
+
+# -- turning pydantic errors into "key.path: message" -------------------------------------
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = tuple(error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyProblem):
+            for sub, msg in cause.problems:
+                problems.append((_key_path(loc + tuple(sub)), msg))
+            continue
+        problems.append((_key_path(loc), _message(error, loc)))
+    return list(dict.fromkeys(problems))
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        return f"unknown key; known keys: {', '.join(known)}" if known else "unknown key"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"must be one of {expected}"
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    simple = {
+        "string_type": "must be a string",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "int_from_float": "must be an integer",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "list_type": "must be a list",
+        "tuple_type": "must be a list",
+        "model_type": "must be a table",
+        "model_attributes_type": "must be a table",
+        "dict_type": "must be a table",
+        "string_too_short": "must not be empty",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "path_type": "must be a path (a string)",
+    }
+    return simple.get(kind, str(error["msg"]))
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts (for "unknown key" messages)."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        model = _model_in(fields[part].annotation)
+    fields = getattr(model, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (tuple, list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,113 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Every write is a ``BEGIN IMMEDIATE`` transaction, which takes the database's write lock at
+once, so work on a client is serialised across threads and processes (other writers wait up
+to the busy timeout). ``synchronous=FULL`` by default: a committed transaction survives a
+power cut, not just a killed process. Reads run alongside writers (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.store.base import StoreError
+from botlang.store.sql import Result, SqlStore
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS botlang_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS botlang_clients ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, client_type INTEGER NOT NULL, phone TEXT,"
+    " messenger TEXT, created_at REAL NOT NULL, session TEXT NOT NULL DEFAULT '{}')",
+    "CREATE INDEX IF NOT EXISTS botlang_clients_phone ON botlang_clients (phone, client_type)",
+    "CREATE TABLE IF NOT EXISTS botlang_variables ("
+    " client_id INTEGER NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL,"
+    " value TEXT NOT NULL, text_value TEXT, PRIMARY KEY (client_id, scope, name))",
+    "CREATE INDEX IF NOT EXISTS botlang_variables_text ON botlang_variables (text_value)",
+    "CREATE TABLE IF NOT EXISTS botlang_project (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS botlang_inbox ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    " payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',"
+    " attempts INTEGER NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0,"
+    " created_at REAL NOT NULL, finished_at REAL, error TEXT)",
+    "CREATE INDEX IF NOT EXISTS botlang_inbox_pending ON botlang_inbox (id)"
+    " WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS botlang_inbox_finished ON botlang_inbox (finished_at)"
+    " WHERE status <> 'pending'",
+    "CREATE TABLE IF NOT EXISTS botlang_call_seq ("
+    " call_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, updated_at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS botlang_call_seq_updated ON botlang_call_seq (updated_at)",
+)
+
+
+class SqliteStore(SqlStore):
+    """A store in one SQLite file, safe to share between threads and processes."""
+
+    begin_write_sql = "BEGIN IMMEDIATE"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        synchronous: str = "FULL",
+        busy_timeout: float = 30.0,
+        inbox_lease_seconds: float = 60.0,
+        inbox_max_attempts: int = 5,
+    ) -> None:
+        super().__init__(
+            limits=limits,
+            inbox_lease_seconds=inbox_lease_seconds,
+            inbox_max_attempts=inbox_max_attempts,
+        )
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            raise StoreError(
+                f"the SQLite store needs SQLite 3.35 or newer (this Python has "
+                f"{sqlite3.sqlite_version})"
+            )
+        if str(path) in ("", ":memory:"):
+            raise StoreError("a SQLite store needs a file; use memory:// for an in-memory store")
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise StoreError(
+                f"SQLite synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}"
+            )
+        self.path = Path(path)
+        self.synchronous = synchronous.upper()
+        self.busy_timeout = float(busy_timeout)
+        if not self.path.parent.is_dir():
+            raise StoreError(f"cannot open SQLite store {self.path}: no such folder")
+        conn = self._connection()
+        conn.execute("PRAGMA journal_mode=WAL")
+        with self._tx(write=True) as conn:
+            for statement in SCHEMA:
+                conn.execute(statement)
+            self._check_schema_version(conn)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,  # autocommit; transactions are begun explicitly
+                check_same_thread=False,  # each thread has its own; close() may run anywhere
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from None
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
+
+    def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Result:
+        cur = conn.execute(sql, params)
+        rows = cur.fetchall() if cur.description else []
+        return Result(rows, cur.rowcount)
+
+    def _run_many(self, conn: Any, sql: str, rows: list[Sequence[Any]]) -> None:
+        conn.executemany(sql, rows)

@@ -1,0 +1,102 @@
+"""Store fixtures: every store test runs against memory, SQLite and PostgreSQL.
+
+PostgreSQL is taken from ``BOTLANG_TEST_POSTGRES_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/test``); each test gets its own schema, dropped
+afterwards. If the server cannot be reached, the PostgreSQL cases are skipped with the
+reason shown.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.store import Store, open_store
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _with_param(url: str, param: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{param}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server's URL, or skip if it is not reachable."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    url = os.environ.get("BOTLANG_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    info = conninfo_to_dict(url)
+    where = f"{info.get('host', 'localhost')}:{info.get('port', 5432)}"
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            pass
+    except psycopg.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        pytest.skip(f"PostgreSQL not reachable at {where} ({first_line})")
+    return url
+
+
+def _postgres_schema_url(request: pytest.FixtureRequest) -> str:
+    import psycopg
+
+    base = request.getfixturevalue("postgres_url")
+    schema = f"botlang_test_{uuid.uuid4().hex[:12]}"
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    request.addfinalizer(drop)
+    return _with_param(base, f"schema={schema}")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh store's URL, once per backend."""
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store') / 'botlang.db'}"
+    return _postgres_schema_url(request)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A fresh store's URL for the backends several processes can share."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store') / 'botlang.db'}"
+    return _postgres_schema_url(request)
+
+
+@pytest.fixture
+def make_store(store_url: str) -> Iterator[Callable[..., Store]]:
+    """Open the test's store (memory: the same instance every time), closed afterwards."""
+    opened: list[Store] = []
+    memory: dict[str, Store] = {}
+
+    def make(limits: Limits = DEFAULT_LIMITS) -> Store:
+        if store_url.startswith("memory"):
+            if "store" not in memory:
+                memory["store"] = open_store(store_url, limits=limits)
+            return memory["store"]
+        store = open_store(store_url, limits=limits)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in [*opened, *memory.values()]:
+        store.close()
+
+
+@pytest.fixture
+def store(make_store: Callable[..., Store]) -> Store:
+    """A fresh, empty store (each backend in turn)."""
+    return make_store()
