@@ -29,7 +29,7 @@ from botlang.limits import DEFAULT_LIMITS, Limits
 __version__ = "0.1.0"
 
 
-def compile(source: str, filename: str = "<script>") -> Program:  # noqa: A001
+def compile(source: str, filename: str = "<script>") -> Program:
     """Parse and compile a calculator script once; run it many times with ``.run``."""
     return compile_program(source, filename)
 

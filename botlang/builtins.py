@@ -90,7 +90,9 @@ class Param:
 
     def describe(self) -> str:
         text = self.name if self.kind == "any" else f"{self.name}: {self.kind}"
-        return text if self.required else f"{text} = {values.to_text(self.default, repr_strings=True)}"
+        return (
+            text if self.required else f"{text} = {values.to_text(self.default, repr_strings=True)}"
+        )
 
 
 @dataclass(frozen=True)

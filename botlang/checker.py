@@ -49,9 +49,7 @@ class Diagnostic:
 
     @classmethod
     def from_error(cls, err: BotlangError, code: str = "syntax") -> Diagnostic:
-        return cls(
-            err.filename, err.line, err.column, "error", err.message, code, err.source_line
-        )
+        return cls(err.filename, err.line, err.column, "error", err.message, code, err.source_line)
 
 
 def _line_of(source: str, line: int) -> str:

@@ -68,8 +68,8 @@ def _set_path(base: Any, keys: list[Any], value: Any, p: int) -> Any:
         return ops.with_item(base, keys[0], value, p)
     child = None
     if type(base) is dict or (type(base) is list and base):
-        child = ops.index_value(base, keys[0], p) if type(base) is list else base.get(
-            to_text(keys[0])
+        child = (
+            ops.index_value(base, keys[0], p) if type(base) is list else base.get(to_text(keys[0]))
         )
     return ops.with_item(base, keys[0], _set_path(child, keys[1:], value, p), p)
 
@@ -321,7 +321,7 @@ class _CodeGen:
         namespace = dict(_RUNTIME_GLOBALS)
         namespace.update(self.globals)
         namespace["_locate"] = self.locator
-        exec(compile(code, f"<botlang {self.filename}>", "exec"), namespace)  # noqa: S102
+        exec(compile(code, f"<botlang {self.filename}>", "exec"), namespace)
         return namespace[name]  # type: ignore[no-any-return]
 
     def locator(self, error: Exception, statement_index: int) -> BotlangError:
@@ -419,9 +419,7 @@ class Expression:
     ) -> Any:
         if context is None and self.needs_context:
             context = CallContext()
-        return self._function(
-            variables.get if variables is not None else _EMPTY.get, None, context
-        )
+        return self._function(variables.get if variables is not None else _EMPTY.get, None, context)
 
 
 _EMPTY: Mapping[str, Any] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 _EXCERPT_WIDTH = 100
 
 

@@ -42,6 +42,12 @@ class Limits:
     max_regex_expanded_size: int = 10_000  # a pattern with its counted repeats written out
     max_similar_chars: int = 1_000  # similar() is quadratic in the texts' length
 
+    # Flows
+    max_flow_source_chars: int = 2_000_000  # a whole .bot file
+    max_blocks_per_turn: int = 100  # blocks entered for one message or event (arrow chains)
+    max_message_chars: int = 100_000  # an incoming message or callback text
+    max_session_errors: int = 20  # runtime errors kept on a client's session
+
     # HTTP service
     max_request_body_bytes: int = 64 * 1024
     max_webhook_requests_per_second: float = 200.0

@@ -54,8 +54,7 @@ def _check_text(result: str, p: int) -> str:
 def _check_list(result: list[Any], p: int) -> list[Any]:
     if len(result) > _LIMITS.max_collection_items:
         fail(
-            f"list too long ({len(result):,} items; the limit is "
-            f"{_LIMITS.max_collection_items:,})",
+            f"list too long ({len(result):,} items; the limit is {_LIMITS.max_collection_items:,})",
             p,
             limit=True,
         )
@@ -177,9 +176,8 @@ def div(a: Any, b: Any, p: int) -> Any:
         _bad_operands("/", a, b, p)
     if nb == 0:
         fail("division by zero", p)
-    if type(na) is int and type(nb) is int:
-        if na % nb == 0:
-            return na // nb
+    if type(na) is int and type(nb) is int and na % nb == 0:
+        return na // nb
     try:
         return _finite(na / nb, p)
     except OverflowError:

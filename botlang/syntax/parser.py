@@ -105,8 +105,10 @@ def _describe_lark_error(err: UnexpectedInput) -> str:
             return "'=' assigns a value; to compare, write '=='"
         if token.type == "$END":
             return f"the statement ends too early; expected {_expected_words(expected)}"
-        if token.type in ("NAME", "NUMBER", "STRING") and "RPAR" not in expected and (
-            "$END" in expected or "COMPARE" in expected
+        if (
+            token.type in ("NAME", "NUMBER", "STRING")
+            and "RPAR" not in expected
+            and ("$END" in expected or "COMPARE" in expected)
         ):
             return (
                 f"unexpected {_token_words(token)}; two values stand side by side "
@@ -179,7 +181,9 @@ class _Builder:
 
     def error(self, message: str, item: Tree | Token) -> ParseError:
         line, col = self.pos(item)
-        return ParseError(message, line=line, column=col, source=self.source, filename=self.filename)
+        return ParseError(
+            message, line=line, column=col, source=self.source, filename=self.filename
+        )
 
     def statement(self, tree: Tree) -> ast.Node:
         line, col = self.pos(tree)
@@ -215,8 +219,7 @@ class _Builder:
         else:
             verb = "delete" if deleting else "assign to"
             raise self.error(
-                f"cannot {verb} this; the left side must be a variable like x, client.x or "
-                "arr[0]",
+                f"cannot {verb} this; the left side must be a variable like x, client.x or arr[0]",
                 tree,
             )
         name = str(token)
@@ -249,8 +252,7 @@ class _Builder:
             prefix, name = ch
             if str(prefix) in SCOPE_WORDS:
                 raise self.error(
-                    f"reads never use a scope prefix: write '{name}' instead of "
-                    f"'{prefix}.{name}'",
+                    f"reads never use a scope prefix: write '{name}' instead of '{prefix}.{name}'",
                     tree,
                 )
             raise self.error(f"unexpected '.' after '{prefix}'", tree)
@@ -324,7 +326,8 @@ def _literal_text_fallback(chunk: Chunk) -> tuple[str | None, str, str] | None:
     """Salebot stores a right-hand side that is not an expression as text (``x = Первичное жилье``).
 
     Only plain text qualifies: one line, no brackets, quotes or operators other than '-',
-    '.', ':' and ',' (as in dates, times and phrases), not starting or ending with one. Returns (scope word, name, text) or None.
+    '.', ':' and ',' (as in dates, times and phrases), not starting or ending with one.
+    Returns (scope word, name, text) or None.
     """
     text = chunk.text.strip()
     if "\n" in text:
@@ -402,8 +405,7 @@ def _parse_chunk(
 def _check_size(source: str, filename: str, limits: Limits) -> None:
     if len(source) > limits.max_source_chars:
         raise ParseError(
-            f"source is {len(source):,} characters long; the limit is "
-            f"{limits.max_source_chars:,}",
+            f"source is {len(source):,} characters long; the limit is {limits.max_source_chars:,}",
             source=None,
             filename=filename,
         )

@@ -44,9 +44,7 @@ def split_statements(
     i, n = 0, len(source)
 
     def error(message: str, at_line: int, at_col: int) -> ParseError:
-        return ParseError(
-            message, line=at_line, column=at_col, source=source, filename=filename
-        )
+        return ParseError(message, line=at_line, column=at_col, source=source, filename=filename)
 
     def flush() -> None:
         text = "".join(buf)

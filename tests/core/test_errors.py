@@ -47,9 +47,7 @@ def error_of(src: str, variables: dict | None = None) -> BotlangError:
         ("del nothing", ScriptError, 1, 1, "not set"),
     ],
 )
-def test_errors_are_located(
-    src: str, kind: type, line: int, column: int, words: str
-) -> None:
+def test_errors_are_located(src: str, kind: type, line: int, column: int, words: str) -> None:
     err = error_of(src)
     assert isinstance(err, kind), err
     assert (err.line, err.column) == (line, column), str(err)

@@ -3,6 +3,7 @@ agrees with a reference model."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from fractions import Fraction
 
@@ -13,8 +14,21 @@ import botlang
 from botlang import BotlangError
 
 _ALPHABET = st.sampled_from(
-    list("abxyz019 +-*/%^()[]{}'\",.:;=<>!&|#\n\\_")
-    + ["if(", "del ", "and", "or", "not", "True", "None", "len(", "client.", "/*", "*/", "**"]
+    [
+        *"abxyz019 +-*/%^()[]{}'\",.:;=<>!&|#\n\\_",
+        "if(",
+        "del ",
+        "and",
+        "or",
+        "not",
+        "True",
+        "None",
+        "len(",
+        "client.",
+        "/*",
+        "*/",
+        "**",
+    ],
 )
 source_text = st.lists(_ALPHABET, max_size=60).map("".join)
 
@@ -22,33 +36,25 @@ source_text = st.lists(_ALPHABET, max_size=60).map("".join)
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source_text)
 def test_random_source_only_raises_botlang_errors(src: str) -> None:
-    try:
+    with contextlib.suppress(BotlangError):
         botlang.run(src, {"a": 1, "b": "2", "x": [1, 2], "y": {"k": "v"}, "z": None})
-    except BotlangError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_random_unicode_only_raises_botlang_errors(src: str) -> None:
     for attempt in (src, f"x = {src}", f"#{{{src}}}"):
-        try:
+        with contextlib.suppress(BotlangError):
             botlang.run(attempt)
-        except BotlangError:
-            pass
-        try:
+        with contextlib.suppress(BotlangError):
             botlang.render(attempt)
-        except BotlangError:
-            pass
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_random_expressions_only_raise_botlang_errors(src: str) -> None:
-    try:
+    with contextlib.suppress(BotlangError):
         botlang.evaluate(src, {"a": 3})
-    except BotlangError:
-        pass
 
 
 # ---------------------------------------------------------------- arithmetic model
@@ -144,7 +150,10 @@ def test_inlined_fast_paths_agree_with_helpers(value: object, literal: object, o
     via_helper = compile_expression(f"x {op} y")
     lit_value = botlang.evaluate(lit_text)
     outcomes = []
-    for expression, variables in ((inlined, {"x": value}), (via_helper, {"x": value, "y": lit_value})):
+    for expression, variables in (
+        (inlined, {"x": value}),
+        (via_helper, {"x": value, "y": lit_value}),
+    ):
         try:
             outcomes.append(("ok", expression.evaluate(variables)))
         except BotlangError as err:
