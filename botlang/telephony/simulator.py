@@ -1,0 +1,587 @@
+"""A Mango Office VPBX API simulator: a real HTTP server for tests and local development.
+
+It checks requests the way Mango does (3101 not POST, 3103 missing field, 3105 bad key,
+3102 bad sign, 3104 malformed), answers like Mango (``{"result":1000}``), enforces rate
+limits (HTTP 429 with Mango's body) and the lockout after repeated invalid requests (HTTP
+401), can be told to fail (a 5xx) or to answer slowly, and records what it received.
+
+Given a webhook base address it plays each call out asynchronously, posting signed form
+bodies the way Mango does: ``result/callback`` (or ``result/callback_group``), then
+``events/call`` Appeared → Connected → Disconnected with increasing ``seq``, then
+``events/summary`` with the configured outcome (answered 1100, busy 1121, no answer 1111...).
+
+    sim = MangoSimulator(webhook_url="http://127.0.0.1:8080/mango_webhook/KEY")
+    with sim.serve() as base_url:                    # "http://127.0.0.1:<port>/vpbx/"
+        MangoOffice(sim.api_key, "...", base_url).employee_call("219", "79004443322")
+        sim.wait_idle()
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from botlang.telephony import codes
+from botlang.telephony.signing import signed_form, verify
+
+TEST_API_KEY = "botlang-test-key"
+TEST_API_SALT = "botlang-test-salt"
+RATE_LIMIT_BODY = {
+    "name": "Service Unavailable",
+    "message": "Rate limit exceeded.",
+    "code": 0,
+    "status": 429,
+}
+ANSWERED_CODES = frozenset({1100, 1110, 1120})
+_LIMITED_COMMANDS = frozenset(
+    {
+        "commands/callback",
+        "commands/callback_group",
+        "commands/call/hangup",
+        "commands/recording/start",
+    }
+)
+
+DEFAULT_USERS: list[dict[str, Any]] = [
+    {
+        "general": {"name": "Иван", "email": "", "department": ""},
+        "telephony": {"extension": "219", "outgoingline": "74992262961", "numbers": []},
+    },
+    {
+        "general": {"name": "Мария", "email": "", "department": ""},
+        "telephony": {"extension": "101", "outgoingline": "74992262961", "numbers": []},
+    },
+]
+DEFAULT_GROUPS: list[dict[str, Any]] = [
+    {"id": 1, "name": "Продажи", "extension": "12345", "operators": [{"extension": "219"}]},
+]
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request the simulator received and how it answered."""
+
+    method: str
+    path: str  # without the base prefix, e.g. "commands/callback"
+    form: dict[str, str]
+    payload: dict[str, Any] | None
+    status: int
+    result: int | None
+    time: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook POST the simulator made."""
+
+    path: str  # "events/call", "events/summary", "result/callback", ...
+    payload: dict[str, Any]
+    status: int | None  # None when the delivery failed
+    error: str | None = None
+
+
+@dataclass
+class _Injection:
+    status: int | None = None
+    delay: float = 0.0
+    body: Any = None
+
+
+@dataclass
+class _State:
+    requests: list[ReceivedRequest] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    injections: deque[_Injection] = field(default_factory=deque)
+    arrivals: deque[float] = field(default_factory=deque)
+    call_arrivals: deque[float] = field(default_factory=deque)
+    invalid: deque[float] = field(default_factory=deque)
+    locked_until: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    pending: int = 0
+
+
+class MangoSimulator:
+    """The simulated VPBX. Thread-safe to inspect while it is being served."""
+
+    def __init__(
+        self,
+        api_key: str = TEST_API_KEY,
+        api_salt: str = TEST_API_SALT,
+        *,
+        webhook_url: str | None = None,
+        outcome: object = "answered",
+        talk_seconds: int = 30,
+        event_delay: float = 0.0,
+        rate_limit: tuple[int, float] | None = (10, 1.0),
+        call_rate_limit: tuple[int, float] | None = (4, 1.0),
+        lockout: bool = True,
+        lockout_seconds: float = 120.0,
+        result_as_string: bool = False,
+        shuffle_events: bool = False,
+        users: list[dict[str, Any]] | None = None,
+        groups: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self._salt = api_salt
+        self.webhook_url = webhook_url
+        self.default_outcome = codes.outcome_code(outcome)
+        self.talk_seconds = talk_seconds
+        self.event_delay = event_delay
+        self.rate_limit = rate_limit
+        self.call_rate_limit = call_rate_limit
+        self.lockout = lockout
+        self.lockout_seconds = lockout_seconds
+        self.result_as_string = result_as_string
+        self.shuffle_events = shuffle_events
+        self.users = list(DEFAULT_USERS if users is None else users)
+        self.groups = list(DEFAULT_GROUPS if groups is None else groups)
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._state = _State()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.app = Starlette(
+            routes=[
+                Route(
+                    "/{path:path}",
+                    self._handle,
+                    methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"],
+                )
+            ]
+        )
+
+    # -- configuration and inspection ----------------------------------------------------
+
+    def set_outcome(self, outcome: object, phone: str | None = None) -> None:
+        """How calls end: for every call, or only for calls to client ``phone``."""
+        code = codes.outcome_code(outcome)
+        with self._lock:
+            if phone is None:
+                self.default_outcome = code
+            else:
+                self._state.outcomes[str(phone)] = code
+
+    def fail_next(self, status: int = 503, count: int = 1, body: Any = None) -> None:
+        """Answer the next ``count`` requests with HTTP ``status`` without executing them."""
+        with self._lock:
+            for _ in range(count):
+                self._state.injections.append(_Injection(status=status, body=body))
+
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        """Answer the next ``count`` requests only after ``seconds`` (they still execute)."""
+        with self._lock:
+            for _ in range(count):
+                self._state.injections.append(_Injection(delay=seconds))
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """Every request received, in arrival order."""
+        with self._lock:
+            return list(self._state.requests)
+
+    @property
+    def commands(self) -> list[ReceivedRequest]:
+        """The call/other commands that were accepted (result 1000)."""
+        return [r for r in self.requests if r.path.startswith("commands/") and r.result == 1000]
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook POST made, in order of completion."""
+        with self._lock:
+            return list(self._state.deliveries)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until every call has been played out; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._state.pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def reset(self) -> None:
+        """Forget received requests, deliveries, injections, rate and lockout state."""
+        with self._lock:
+            pending = self._state.pending
+            self._state = _State(pending=pending)
+
+    def serve(
+        self, host: str = "127.0.0.1", port: int = 0
+    ) -> contextlib.AbstractContextManager[str]:
+        """Serve in a background thread; the context yields the API base URL (…/vpbx/)."""
+        return _serve_with_suffix(self.app, host, port, "/vpbx/")
+
+    def __repr__(self) -> str:
+        return f"MangoSimulator(api_key={self.api_key!r}, webhook_url={self.webhook_url!r})"
+
+    # -- the API -------------------------------------------------------------------------
+
+    async def _handle(self, request: Request) -> Response:
+        path = request.path_params.get("path", "").strip("/")
+        if path.startswith("vpbx/"):
+            path = path[len("vpbx/") :]
+        raw = await request.body()
+        form: dict[str, str] = {}
+        form_ok = True
+        try:
+            form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except (UnicodeDecodeError, ValueError):
+            form_ok = False
+
+        with self._lock:
+            injection = self._state.injections.popleft() if self._state.injections else None
+        if injection is not None and injection.delay:
+            await asyncio.sleep(injection.delay)
+        now = time.monotonic()
+        if injection is not None and injection.status is not None:
+            body = injection.body
+            if body is None:
+                body = RATE_LIMIT_BODY if injection.status == 429 else {"result": 5000}
+            return self._answer(request, path, form, None, injection.status, body)
+
+        with self._lock:
+            limited = self._over_limit(self._state.arrivals, self.rate_limit, now) or (
+                path in _LIMITED_COMMANDS
+                and self._over_limit(self._state.call_arrivals, self.call_rate_limit, now)
+            )
+            locked = self.lockout and now < self._state.locked_until
+        if limited:
+            return self._answer(request, path, form, None, 429, RATE_LIMIT_BODY)
+        if locked:
+            body = {"name": "Unauthorized", "message": "API access is blocked.", "status": 401}
+            return self._answer(request, path, form, None, 401, body)
+
+        if request.method != "POST":
+            return self._result(request, path, form, None, 3101)
+        if not form_ok:
+            return self._result(request, path, form, None, 3104)
+        for name in ("vpbx_api_key", "sign", "json"):
+            if not form.get(name):
+                return self._result(request, path, form, None, 3103)
+        if form["vpbx_api_key"] != self.api_key:
+            return self._result(request, path, form, None, 3105)
+        if not verify(self.api_key, form["json"], self._salt, form["sign"]):
+            return self._result(request, path, form, None, 3102)
+        try:
+            payload = json.loads(form["json"])
+        except ValueError:
+            return self._result(request, path, form, None, 3104)
+        if not isinstance(payload, dict):
+            return self._result(request, path, form, None, 3104)
+        return self._command(request, path, form, payload)
+
+    def _command(
+        self, request: Request, path: str, form: dict[str, str], payload: dict[str, Any]
+    ) -> Response:
+        if path == "commands/callback":
+            sender = payload.get("from")
+            if not isinstance(sender, dict) and sender is not None:
+                return self._result(request, path, form, payload, 3104)
+            extension = (sender or {}).get("extension")
+            if not _present(extension) or not _present(payload.get("to_number")):
+                return self._result(request, path, form, payload, 3103)
+            if not _is_number(payload["to_number"]):
+                return self._result(request, path, form, payload, 3200)
+            return self._accept_call(request, path, form, payload)
+        if path == "commands/callback_group":
+            if not all(_present(payload.get(k)) for k in ("from", "to", "line_number")):
+                return self._result(request, path, form, payload, 3103)
+            if not all(isinstance(payload[k], str | int) for k in ("from", "to", "line_number")):
+                return self._result(request, path, form, payload, 3104)
+            if not _is_number(payload["to"]) or not _is_number(payload["line_number"]):
+                return self._result(request, path, form, payload, 3200)
+            return self._accept_call(request, path, form, payload)
+        if path == "commands/call/hangup":
+            if not _present(payload.get("call_id")):
+                return self._result(request, path, form, payload, 3103)
+            return self._result(request, path, form, payload, 1000)
+        if path == "commands/sms":
+            if not all(_present(payload.get(k)) for k in ("text", "from_extension", "to_number")):
+                return self._result(request, path, form, payload, 3103)
+            return self._result(request, path, form, payload, 1000)
+        if path == "config/users/request":
+            wanted = payload.get("extension")
+            users = [
+                u
+                for u in self.users
+                if wanted is None or str(u.get("telephony", {}).get("extension")) == str(wanted)
+            ]
+            return self._answer(request, path, form, payload, 200, {"users": users}, 1000)
+        if path == "groups":
+            body = {"result": self._code(1000), "groups": self.groups}
+            return self._answer(request, path, form, payload, 200, body, 1000)
+        return self._answer(request, path, form, payload, 404, {"result": self._code(4001)}, 4001)
+
+    def _accept_call(
+        self, request: Request, path: str, form: dict[str, str], payload: dict[str, Any]
+    ) -> Response:
+        response = self._result(request, path, form, payload, 1000)
+        if self.webhook_url:
+            with self._lock:
+                self._state.pending += 1
+            task = asyncio.get_running_loop().create_task(self._play(path, payload))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return response
+
+    def _result(
+        self,
+        request: Request,
+        path: str,
+        form: dict[str, str],
+        payload: dict[str, Any] | None,
+        code: int,
+    ) -> Response:
+        return self._answer(request, path, form, payload, 200, {"result": self._code(code)}, code)
+
+    def _answer(
+        self,
+        request: Request,
+        path: str,
+        form: dict[str, str],
+        payload: dict[str, Any] | None,
+        status: int,
+        body: Any,
+        code: int | None = None,
+    ) -> Response:
+        now = time.monotonic()
+        with self._lock:
+            self._state.requests.append(
+                ReceivedRequest(request.method, path, form, payload, status, code, time.time())
+            )
+            if code is not None and codes.is_request_error(code) and self.lockout:
+                invalid = self._state.invalid
+                invalid.append(now)
+                while invalid and invalid[0] <= now - self.lockout_seconds:
+                    invalid.popleft()
+                if len(invalid) > 1:
+                    self._state.locked_until = now + self.lockout_seconds
+        return JSONResponse(body, status_code=status)
+
+    def _over_limit(
+        self, arrivals: deque[float], limit: tuple[int, float] | None, now: float
+    ) -> bool:
+        """Count this arrival; True when it exceeds ``limit`` (caller holds the lock)."""
+        if limit is None:
+            return False
+        count, window = limit
+        while arrivals and arrivals[0] <= now - window:
+            arrivals.popleft()
+        if len(arrivals) >= count:
+            return True
+        arrivals.append(now)
+        return False
+
+    def _code(self, code: int) -> int | str:
+        return str(code) if self.result_as_string else code
+
+    # -- call playback -------------------------------------------------------------------
+
+    async def _play(self, path: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._play_call(path, payload)
+        finally:
+            with self._idle:
+                self._state.pending -= 1
+                self._idle.notify_all()
+
+    async def _play_call(self, path: str, payload: dict[str, Any]) -> None:
+        group = path == "commands/callback_group"
+        if group:
+            party, client = str(payload["from"]), str(payload["to"])
+            line = str(payload.get("line_number", ""))
+        else:
+            party, client = str(payload["from"]["extension"]), str(payload["to_number"])
+            line = str(payload.get("line_number", ""))
+        with self._lock:
+            outcome = self._state.outcomes.get(client, self.default_outcome)
+        answered = outcome in ANSWERED_CODES
+        command_id = payload.get("command_id")
+        entry_id = uuid.uuid4().hex[:16]
+        call_id = uuid.uuid4().hex[:16]
+        start = int(time.time())
+        sender = {"extension": party}
+        target: dict[str, Any] = {"number": client, "line_number": line}
+        if group:
+            target["acd_group"] = party
+
+        base_event = {
+            "entry_id": entry_id,
+            "call_id": call_id,
+            "location": "abonent",
+            "from": sender,
+            "to": target,
+            "command_id": command_id,
+            "callback_initiator": party,
+        }
+        states = ["Appeared", "Connected", "Disconnected"]
+        if not answered:
+            states.remove("Connected")
+        events = []
+        for seq, state in enumerate(states, start=1):
+            event = {**base_event, "timestamp": start + seq, "seq": seq, "call_state": state}
+            if state == "Disconnected":
+                event["disconnect_reason"] = outcome
+            events.append(event)
+        talk_time = start + 2 if answered else 0
+        summary = {
+            "entry_id": entry_id,
+            "call_direction": 2,
+            "from": sender,
+            "to": {"number": client},
+            "line_number": line,
+            "create_time": start,
+            "forward_time": start + 1,
+            "talk_time": talk_time,
+            "end_time": (talk_time + self.talk_seconds) if answered else start + 3,
+            "entry_result": 1 if answered else 0,
+            "disconnect_reason": outcome,
+        }
+        result_path = "result/callback_group" if group else "result/callback"
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            await self._deliver(http, result_path, {"command_id": command_id, "result": 1000})
+            if self.shuffle_events:
+                random.shuffle(events)
+                await asyncio.gather(*(self._deliver(http, "events/call", e) for e in events))
+            else:
+                for event in events:
+                    await self._pause()
+                    await self._deliver(http, "events/call", event)
+            await self._pause()
+            await self._deliver(http, "events/summary", summary)
+
+    async def _pause(self) -> None:
+        if self.event_delay:
+            await asyncio.sleep(self.event_delay)
+
+    async def _deliver(self, http: httpx.AsyncClient, path: str, payload: dict[str, Any]) -> None:
+        assert self.webhook_url is not None
+        url = self.webhook_url.rstrip("/") + "/" + path
+        form = signed_form(self.api_key, self._salt, payload)
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = await http.post(url, data=form)
+            status = response.status_code
+        except httpx.HTTPError as exc:
+            error = type(exc).__name__
+        with self._lock:
+            self._state.deliveries.append(Delivery(path, payload, status, error))
+
+
+def _present(value: object) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _is_number(value: object) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdigit() and 11 <= len(text) <= 15
+
+
+# -- running it ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a background thread; yields ``http://host:port``.
+
+    Port 0 picks a free port. The server stops when the context exits.
+    """
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # says TCP, and without it every keep-alive request waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10.0
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError(f"the HTTP server on {host}:{bound_port} did not start")
+        time.sleep(0.005)
+    try:
+        yield f"http://{host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5.0)
+        sock.close()
+
+
+@contextlib.contextmanager
+def _serve_with_suffix(app: Any, host: str, port: int, suffix: str) -> Iterator[str]:
+    with serve_app(app, host, port) as url:
+        yield url + suffix
+
+
+def register(subparsers: Any) -> None:
+    """Add ``mango-sim`` to a CLI's subparsers (the same as the ``commands`` module does)."""
+    from botlang.telephony.commands import register_mango_sim
+
+    register_mango_sim(subparsers)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """The ``mango-sim`` command: serve in the foreground until interrupted."""
+    # The key is shown only when it is not a real one from the environment; the salt never.
+    if args.api_key:
+        api_key, key_shown = args.api_key, args.api_key
+    elif os.environ.get("MANGO_API_KEY"):
+        api_key, key_shown = os.environ["MANGO_API_KEY"], "from $MANGO_API_KEY"
+    else:
+        api_key, key_shown = TEST_API_KEY, TEST_API_KEY
+    if args.api_salt:
+        api_salt, salt_from = args.api_salt, "--api-salt"
+    elif os.environ.get("MANGO_API_SALT"):
+        api_salt, salt_from = os.environ["MANGO_API_SALT"], "$MANGO_API_SALT"
+    else:
+        api_salt, salt_from = TEST_API_SALT, "botlang.telephony.simulator.TEST_API_SALT"
+    try:
+        outcome = codes.outcome_code(args.outcome)
+    except ValueError as exc:
+        print(f"mango-sim: {exc}", file=sys.stderr)
+        return 2
+    sim = MangoSimulator(
+        api_key,
+        api_salt,
+        webhook_url=args.webhook,
+        outcome=outcome,
+        talk_seconds=args.talk_seconds,
+        event_delay=args.event_delay,
+    )
+    print(f"Mango Office simulator on http://{args.host}:{args.port}/vpbx/")
+    print(f"  api key: {key_shown}   (salt: from {salt_from})")
+    print(f"  calls end with {outcome}: {codes.describe(outcome)}")
+    print(f"  webhook: {args.webhook or 'none (calls are not played out)'}", flush=True)
+    config = uvicorn.Config(sim.app, host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(config).run()
+    return 0
