@@ -20,7 +20,7 @@ from botlang.runtime.values import display, to_json_ready
 
 # Modules that add verbs with ``register(subparsers)``; each is optional only in the
 # sense that it is imported when the CLI is built, keeping start-up light.
-VERB_MODULES = ("botlang.telephony.commands",)
+VERB_MODULES = ("botlang.telephony.commands", "botlang.reference")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -50,8 +50,12 @@ class Limits:
 
     # HTTP service
     max_request_body_bytes: int = 64 * 1024
-    max_webhook_requests_per_second: float = 200.0
-    max_inbox_backlog: int = 10_000
+    max_webhook_requests_per_second: float = 200.0  # per VPBX key; bursts of one second's worth
+    max_inbox_backlog: int = 10_000  # events stored, not yet processed; beyond it → 503
+    max_pending_writes: int = 2_000  # deliveries waiting for their inbox write; beyond → 503
+    max_concurrent_requests: int = 1_000  # open requests per server process; beyond → 503
+    max_concurrent_messages: int = 32  # /message turns running at once; beyond → 503
+    inbox_retention_seconds: float = 3 * 24 * 3600  # processed events kept to spot duplicates
     http_timeout_seconds: float = 10.0
 
     def with_changes(self, **changes: int | float) -> Limits:

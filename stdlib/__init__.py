@@ -1,0 +1,30 @@
+"""botlang's standard library: the functions bot authors already use, one module per domain.
+
+Importing this package registers every function in ``botlang.builtins.REGISTRY``.
+Installed as ``botlang.stdlib``. ``MODULES`` lists the modules in the order the function
+reference shows them.
+"""
+
+from botlang.stdlib import (  # noqa: F401  (importing a module registers its functions)
+    core,
+    dates,
+    dicts,
+    lists,
+    math,
+    regex,
+    strings,
+    telephony,
+    variables,
+)
+
+MODULES = (
+    "core",
+    "math",
+    "strings",
+    "regex",
+    "lists",
+    "dicts",
+    "dates",
+    "variables",
+    "telephony",
+)

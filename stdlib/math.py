@@ -1,0 +1,234 @@
+"""Math: rounding, powers and roots, trigonometry, random numbers, number checks, hashes.
+
+Arguments that are numbers accept numeric texts too ("5" acts as 5). ``int`` lives with the
+core conversions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any
+
+from botlang.builtins import CallContext, Number, builtin
+from botlang.errors import BotlangError, LimitExceeded, ScriptError
+from botlang.runtime import ops, values
+
+# ------------------------------------------------------------------ rounding
+
+
+@builtin("abs")
+def absolute(x: Number) -> int | float:
+    """The absolute value of a number (abs(-5) → 5)."""
+    return abs(x)
+
+
+@builtin("ceil")
+def ceil(x: Number) -> int:
+    """The smallest whole number not below x (ceil(4.1) → 5)."""
+    return math.ceil(x)
+
+
+@builtin("floor")
+def floor(x: Number) -> int:
+    """The largest whole number not above x (floor(4.9) → 4)."""
+    return math.floor(x)
+
+
+_DECIMAL = Context(prec=5000)
+
+
+@builtin("round")
+def round_(x: Number, digits: int = 0) -> int | float:
+    """x rounded to ``digits`` places, halves away from zero as at school (round(2.5) → 3)."""
+    if type(x) is int and digits >= 0:
+        return x
+    if digits > 340:  # beyond any float's precision: nothing to round
+        return x
+    if digits < -5000:  # beyond any script number's size: everything rounds to 0
+        return 0
+    exponent = Decimal(1).scaleb(-digits)
+    rounded = Decimal(repr(x)).quantize(exponent, rounding=ROUND_HALF_UP, context=_DECIMAL)
+    if digits <= 0:
+        return int(rounded)
+    return float(rounded)
+
+
+# ------------------------------------------------------------------ powers and roots
+
+
+@builtin("sqrt")
+def sqrt(x: Number) -> float:
+    """The square root of x (sqrt(16) → 4); x must not be negative."""
+    if x < 0:
+        raise ScriptError(f"sqrt(): cannot take the square root of a negative number ({x})")
+    return math.sqrt(x)
+
+
+@builtin("exp")
+def exp(x: Number) -> float:
+    """e raised to the power x (exp(1) → 2.718281828459045)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise ScriptError(f"exp(): exp({values.format_number(x)}) is too large") from None
+
+
+@builtin("log")
+def log(x: Number, base: Number | None = None) -> float:
+    """The logarithm of x: natural by default, or to ``base`` (log(100, 10) → 2)."""
+    if x <= 0:
+        raise ScriptError(f"log(): the logarithm is defined for positive numbers only, got {x}")
+    if base is None:
+        return math.log(x)
+    if base <= 0 or base == 1:
+        raise ScriptError(f"log(): the base of a logarithm must be positive and not 1, got {base}")
+    if base == 10:
+        return math.log10(x)
+    if base == 2:
+        return math.log2(x)
+    return math.log(x, base)
+
+
+@builtin("pow")
+def power(x: Number, y: Number) -> int | float:
+    """x raised to the power y, the same as x ** y (pow(2, 10) → 1024)."""
+    try:
+        return ops.power(x, y, -1)
+    except BotlangError as err:
+        # Re-raise without the operator's position so the error points at this call.
+        raise type(err)(f"pow(): {err.message}") from None
+
+
+# ------------------------------------------------------------------ min, max, random
+
+
+def _order_key(values_: list[Any], name: str) -> Any:
+    """How min/max compare: numbers by value, otherwise dates or times chronologically."""
+    if all(values.as_number(v) is not None and type(v) is not bool for v in values_):
+        return values.as_number
+    kinds = [values.date_or_time(v) for v in values_]
+    if all(k is not None for k in kinds) and len({k[0] for k in kinds if k}) == 1:
+        return lambda v: values.date_or_time(v)[1]  # type: ignore[index]
+    if all(type(v) is str for v in values_):
+        return None
+    raise ScriptError(
+        f"{name}(): values must be all numbers, all dates, all times or all texts; got "
+        + ", ".join(values.describe_value(v) for v in values_[:3])
+    )
+
+
+def _extreme(name: str, items: tuple[Any, ...], pick: Any) -> Any:
+    candidates = list(items)
+    if len(candidates) == 1:
+        only = candidates[0]
+        if type(only) is str:
+            parsed = values.json_container(only)
+            only = parsed if type(parsed) is list else only
+        if type(only) is list:
+            candidates = only
+    if not candidates:
+        raise ScriptError(f"{name}(): needs at least one value")
+    key = _order_key(candidates, name)
+    best = pick(candidates, key=key) if key is not None else pick(candidates)
+    number = values.as_number(best) if key is values.as_number else None
+    return best if number is None else number
+
+
+@builtin("min")
+def minimum(*items: Any) -> Any:
+    """The smallest of the values, or of one list (min(3, "1", 2) → 1); dates compare too."""
+    return _extreme("min", items, min)
+
+
+@builtin("max")
+def maximum(*items: Any) -> Any:
+    """The largest of the values, or of one list (max([3, 7, 5]) → 7); dates compare too."""
+    return _extreme("max", items, max)
+
+
+@builtin("random")
+def random_(ctx: CallContext, a: Number, b: Number) -> int | float:
+    """A random number from a to b inclusive: whole if both are whole (random(1, 6))."""
+    low, high = (a, b) if a <= b else (b, a)
+    if float(low).is_integer() and float(high).is_integer():
+        return ctx.rng.randint(int(low), int(high))
+    return ctx.rng.uniform(low, high)
+
+
+# ------------------------------------------------------------------ trigonometry
+
+
+@builtin("sin")
+def sin(x: Number) -> float:
+    """The sine of x radians."""
+    return math.sin(x)
+
+
+@builtin("cos")
+def cos(x: Number) -> float:
+    """The cosine of x radians."""
+    return math.cos(x)
+
+
+@builtin("tan")
+def tan(x: Number) -> float:
+    """The tangent of x radians."""
+    return math.tan(x)
+
+
+# ------------------------------------------------------------------ number checks
+
+
+@builtin("is_int")
+def is_int(value: Any) -> bool:
+    """Whether the value is a whole number or a text of one (is_int("42") → True, "4.2" → False)."""
+    kind = type(value)
+    if kind is int:
+        return True
+    if kind is float:
+        return value.is_integer()
+    if kind is str:
+        number = values.number_from_text(value)
+        return type(number) is int
+    return False
+
+
+@builtin("is_float")
+def is_float(value: Any) -> bool:
+    """Whether the value reads as a number, whole or not (is_float("4.2") → True, "4" → True)."""
+    if type(value) is bool:
+        return False
+    return values.as_number(value) is not None
+
+
+# ------------------------------------------------------------------ hashes
+
+
+def hash_input(ctx: CallContext, name: str, text: str) -> bytes:
+    """``text`` as UTF-8 bytes, refusing texts over the hashing limit."""
+    limit = ctx.limits.max_hash_input_chars
+    if len(text) > limit:
+        raise LimitExceeded(
+            f"{name}(): the text is {len(text):,} characters long; the limit is {limit:,}"
+        )
+    return text.encode("utf-8", "surrogatepass")
+
+
+@builtin("md5")
+def md5(ctx: CallContext, text: str) -> str:
+    """The MD5 digest of a text (its UTF-8 bytes) as 32 hex digits."""
+    return hashlib.md5(hash_input(ctx, "md5", text), usedforsecurity=False).hexdigest()
+
+
+@builtin("sha1")
+def sha1(ctx: CallContext, text: str) -> str:
+    """The SHA-1 digest of a text (its UTF-8 bytes) as 40 hex digits."""
+    return hashlib.sha1(hash_input(ctx, "sha1", text), usedforsecurity=False).hexdigest()
+
+
+@builtin("sha256")
+def sha256(ctx: CallContext, text: str) -> str:
+    """The SHA-256 digest of a text (its UTF-8 bytes) as 64 hex digits."""
+    return hashlib.sha256(hash_input(ctx, "sha256", text)).hexdigest()
