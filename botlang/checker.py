@@ -1,13 +1,30 @@
-"""The checker behind ``botlang check``: every error and warning of a script, with positions.
+"""The checker behind ``botlang check``: every error and warning of a file, with positions.
 
-Unlike compiling, which stops at the first error, the checker reports every statement's
-problem: parse errors, unknown functions and wrong argument counts, assignments to system
-variables, and Salebot's literal-text fallback (a warning).
+Unlike compiling, which stops at the first error, the checker reports every problem:
+
+- scripts (``.calc`` and any other file): parse errors, unknown functions (with "did you
+  mean"), wrong argument counts, assignments to system variables, and Salebot's
+  literal-text fallback (a warning);
+- flows (``.bot``): all of the above in every calculator, message and condition, plus what
+  the flow loader finds (unknown and unreachable blocks, loops of immediate arrows), and,
+  once the flow loads, two checks across blocks: calls that can repeat by themselves
+  (``call-loop``) and variables read but never set anywhere (``unset-variable``);
+- bot tests (``.bottest``): format errors, a missing bot, unknown blocks.
+
+Each finding has a ``code`` (``syntax``, ``unknown-function``, ``arity``, ``read-only``,
+``literal-text``, ``unknown-block``, ``unreachable``, ``loop``, ``call-loop``,
+``unset-variable``, ``test-format``, ``io``, ...) for editors and CI.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from botlang.builtins import Registry
 from botlang.compiler import default_registry
@@ -15,7 +32,10 @@ from botlang.errors import BotlangError, ParseError
 from botlang.limits import DEFAULT_LIMITS, Limits
 from botlang.runtime.scopes import SYSTEM_VARIABLES
 from botlang.syntax import ast
-from botlang.syntax.parser import parse_program
+from botlang.syntax.parser import parse_expression, parse_program
+
+if TYPE_CHECKING:
+    from botlang.flow import Flow
 
 
 @dataclass(frozen=True)
@@ -104,3 +124,388 @@ def check_source(
     found = [Diagnostic.from_error(e) for e in errors]
     found.extend(check_program_tree(program, registry))
     return sorted(found, key=lambda d: (d.line, d.column))
+
+
+# -- files of every kind -----------------------------------------------------------------------
+
+FLOW_SUFFIX = ".bot"
+TEST_SUFFIX = ".bottest"
+SCRIPT_SUFFIX = ".calc"
+CHECKED_SUFFIXES = (FLOW_SUFFIX, TEST_SUFFIX, SCRIPT_SUFFIX)
+
+CALL_FUNCTIONS = ("mango_group_call", "mango_employee_call")
+# Set by the runtime for every block, besides the read-only system variables.
+RUNTIME_VARIABLES = frozenset({*SYSTEM_VARIABLES, "next_day"})
+
+_ARITY = re.compile(r"\w+\(\) takes .* arguments?, got \d+")
+
+
+def _io_error(path: str, exc: Exception) -> Diagnostic:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return Diagnostic(path, 1, 1, "error", f"cannot read: {reason}", "io")
+
+
+def _recode(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Give calls' problems found while compiling conditions and messages their own codes."""
+    result = []
+    for d in found:
+        if d.code == "syntax" and d.message.startswith("unknown function '"):
+            d = replace(d, code="unknown-function")
+        elif d.code == "syntax" and _ARITY.match(d.message):
+            d = replace(d, code="arity")
+        result.append(d)
+    return result
+
+
+def _sorted(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    unique = list(dict.fromkeys(found))
+    return sorted(unique, key=lambda d: (d.line, d.column, d.code))
+
+
+def check_path(path: str, *, registry: Registry | None = None) -> list[Diagnostic]:
+    """Every problem in one file, by its kind: ``.bot`` flow, ``.bottest`` test, else script.
+
+    ``-`` reads a script from standard input. A file that cannot be read gives one ``io``
+    error.
+    """
+    if path == "-":
+        return check_source(sys.stdin.read(), "<stdin>", registry=registry)
+    suffix = Path(path).suffix
+    if suffix == FLOW_SUFFIX:
+        return check_flow_path(path, registry=registry)
+    if suffix == TEST_SUFFIX:
+        return check_test_path(path, registry=registry)
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [_io_error(path, exc)]
+    return check_source(source, path, registry=registry)
+
+
+def check_flow_path(path: str, *, registry: Registry | None = None) -> list[Diagnostic]:
+    """Every problem in a ``.bot`` file: the loader's findings, then the flow-wide lints."""
+    from botlang.flow import FlowError, parse_flow
+
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [_io_error(path, exc)]
+    try:
+        flow = parse_flow(source, path, registry=registry)
+    except FlowError as err:
+        return _sorted(_recode(err.diagnostics))
+    return _sorted([*_recode(flow.warnings), *lint_flow(flow)])
+
+
+def check_test_path(path: str, *, registry: Registry | None = None) -> list[Diagnostic]:
+    """Problems in a ``.bottest`` file: its format, its bot, the blocks it names."""
+    from botlang.testing.format import parse_test_source
+
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [_io_error(path, exc)]
+    parsed = parse_test_source(source, path)
+    found = [Diagnostic.from_error(err, "test-format") for err in parsed.errors]
+    if found:
+        return _sorted(found)
+    bot_path = parsed.bot_path()
+    bot_line = parsed.bot_line or 1
+    if bot_path is None or not bot_path.exists():
+        message = (
+            f"the bot file {bot_path} does not exist"
+            if bot_path is not None
+            else "no bot to test: add 'bot: FILE.bot'"
+        )
+        return [Diagnostic(path, bot_line, 1, "error", message, "test-format", _line_of(source, bot_line))]
+    from botlang.flow import FlowError, load_flow
+
+    try:
+        flow = load_flow(bot_path, registry=registry)
+    except (FlowError, OSError, UnicodeDecodeError):
+        return []  # the flow's own problems are reported when the flow is checked
+    import difflib
+
+    steps = {id(s): s for t in parsed.tests for s in t.steps}.values()
+    for step in steps:
+        if step.kind in ("enter", "expect_block") and step.name not in flow.blocks:
+            close = difflib.get_close_matches(step.name, list(flow.blocks), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            column = step.column + step.source.index(step.name)
+            found.append(
+                Diagnostic(
+                    path,
+                    step.line,
+                    column,
+                    "error",
+                    f"the bot has no block '{step.name}'{hint}",
+                    "unknown-block",
+                    _line_of(source, step.line),
+                )
+            )
+    return _sorted(found)
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """Files as given; directories searched for ``.bot``, ``.bottest`` and ``.calc`` files."""
+    found: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if raw != "-" and path.is_dir():
+            found.extend(
+                str(p)
+                for p in sorted(path.rglob("*"))
+                if p.suffix in CHECKED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            found.append(raw)
+    return found
+
+
+def run_check(
+    paths: Sequence[str],
+    fmt: str = "text",
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``botlang check``: print the findings (text or JSON); 1 if any is an error."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    every: list[Diagnostic] = []
+    for path in expand_paths(paths):
+        every.extend(check_path(path))
+    failed = any(d.severity == "error" for d in every)
+    if fmt == "json":
+        print(json.dumps([d.to_dict() for d in every], ensure_ascii=False, indent=2), file=out)
+        return 1 if failed else 0
+    for diagnostic in every:
+        print(diagnostic.format(), file=err if diagnostic.severity == "error" else out)
+    errors = sum(d.severity == "error" for d in every)
+    if every:
+        print(f"{errors} error(s), {len(every) - errors} warning(s)", file=err)
+    return 1 if failed else 0
+
+
+# -- flow-wide lints ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A parsed expression or statement of a flow, and the block it belongs to."""
+
+    block: str | None
+    node: ast.Node
+
+
+def _flow_pieces(flow: Flow) -> Iterator[_Piece]:
+    """Every statement, message expression and arrow condition of a flow, as AST."""
+    from botlang.syntax.template import parse_template
+
+    for block in flow.blocks.values():
+        if block.calculator is not None:
+            for statement in block.calculator.tree.statements:
+                yield _Piece(block.id, statement)
+        if block.message is not None:
+            try:
+                parts = parse_template(
+                    block.message.text,
+                    flow.filename,
+                    line=block.message_line,
+                    column=block.message_column,
+                    source=flow.source,
+                )
+            except BotlangError:
+                parts = []
+            stack: list[ast.TemplatePart] = list(parts)
+            while stack:
+                part = stack.pop()
+                if isinstance(part, ast.TemplateExpr):
+                    node = part.expr
+                    if node.line > block.message_line and block.message_indent:
+                        _shift_columns(node, block.message_line, block.message_indent)
+                    yield _Piece(block.id, node)
+                elif isinstance(part, ast.TemplateNested):
+                    stack.extend(part.parts)
+    lines = flow.source.splitlines()
+    for arrow in flow.arrows():
+        if arrow.comparison_text is None:
+            continue
+        line, column = _setting_position(lines, arrow.line, "if", arrow.comparison_text)
+        try:
+            node = parse_expression(
+                arrow.comparison_text,
+                flow.filename,
+                line=line,
+                column=column,
+                full_source=flow.source,
+            )
+        except BotlangError:
+            continue
+        yield _Piece(arrow.source, node)
+
+
+def _shift_columns(node: ast.Node, first_line: int, indent: int) -> None:
+    for sub in ast.walk(node):
+        if hasattr(sub, "line") and sub.line > first_line:
+            sub.column += indent
+
+
+def _setting_position(lines: list[str], after: int, key: str, value: str) -> tuple[int, int]:
+    """Where an arrow setting's value starts (the lines under the arrow's header)."""
+    for number in range(after + 1, min(after + 20, len(lines)) + 1):
+        text = lines[number - 1]
+        stripped = text.lstrip()
+        if stripped.startswith(f"{key}:") or stripped.startswith(f"{key} :"):
+            at = text.find(value, len(text) - len(stripped))
+            if at >= 0:
+                return number, at + 1
+    return after, 1
+
+
+def lint_flow(flow: Flow) -> list[Diagnostic]:
+    """The checks across blocks of a flow that loads: call loops and unset variables."""
+    pieces = list(_flow_pieces(flow))
+    return [*_call_loops(flow, pieces), *_unset_variables(flow, pieces)]
+
+
+def _diagnostic(flow: Flow, line: int, column: int, message: str, code: str) -> Diagnostic:
+    return Diagnostic(
+        flow.filename, line, column, "warning", message, code, _line_of(flow.source, line)
+    )
+
+
+def _unguarded_calls(node: ast.Node) -> Iterator[ast.Call]:
+    """Calls of the telephony functions that are not inside a branch of ``if(...)``."""
+    stack: list[ast.Node | None] = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        if isinstance(current, ast.IfCall):
+            stack.append(current.condition)  # the branches are guarded by the condition
+            continue
+        if isinstance(current, ast.Call) and current.name in CALL_FUNCTIONS:
+            yield current
+        if isinstance(current, ast.Index):
+            stack.extend((current.target, current.key))
+        elif isinstance(current, ast.Call):
+            stack.extend(current.args)
+        elif isinstance(current, ast.Assign):
+            stack.append(current.value)
+        elif isinstance(current, ast.ExprStatement):
+            stack.append(current.expr)
+        elif isinstance(current, (ast.Binary, ast.Logical)):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, ast.Unary):
+            stack.append(current.operand)
+        elif isinstance(current, ast.Compare):
+            stack.append(current.first)
+            stack.extend(operand for _, operand, _, _ in current.rest)
+        elif isinstance(current, ast.ListDisplay):
+            stack.extend(current.items)
+        elif isinstance(current, ast.DictDisplay):
+            for key, value in current.pairs:
+                stack.extend((key, value))
+
+
+def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
+    """Warn when a block that places a call can be re-entered with no message and no
+    ``if:`` in between: through arrows that fire at once or on a callback (busy,
+    no_answer, ...), a failing call would be followed by another, and another."""
+    from botlang.flow import Trigger
+
+    calling: dict[str, ast.Call] = {}
+    for piece in pieces:
+        if piece.block is None or piece.block in calling:
+            continue
+        for call in _unguarded_calls(piece.node):
+            calling[piece.block] = call
+            break
+    automatic = (Trigger.NOW, Trigger.CALLBACK)
+    edges: dict[str, list[tuple[str, object]]] = {b: [] for b in flow.blocks}
+    for arrow in flow.arrows():
+        if arrow.trigger not in automatic or arrow.comparison is not None:
+            continue
+        if arrow.target not in flow.blocks:
+            continue
+        sources = [arrow.source] if arrow.source is not None else list(flow.blocks)
+        for source in sources:
+            edges[source].append((arrow.target, arrow))
+    found = []
+    for block_id, call in calling.items():
+        parent: dict[str, tuple[str, object]] = {}
+        todo = [block_id]
+        closing = None
+        while todo and closing is None:
+            at = todo.pop(0)
+            for target, arrow in edges[at]:
+                if target == block_id:
+                    closing = (at, arrow)
+                    break
+                if target not in parent:
+                    parent[target] = (at, arrow)
+                    todo.append(target)
+        if closing is None:
+            continue
+        at, arrow = closing
+        path_arrows = [arrow]
+        route = [at]
+        while at != block_id:
+            at, previous = parent[at]
+            path_arrows.append(previous)
+            route.append(at)
+        shown = " -> ".join([*reversed(route), block_id])
+        last = path_arrows[0]
+        by_callback = any(a.trigger is Trigger.CALLBACK for a in path_arrows)  # type: ignore[attr-defined]
+        why = (
+            "a callback arrow (a call's result such as busy or no_answer) leads back to it"
+            if by_callback
+            else "arrows that fire at once lead back to it"
+        )
+        found.append(
+            _diagnostic(
+                flow,
+                last.line,  # type: ignore[attr-defined]
+                last.column,  # type: ignore[attr-defined]
+                f"block '{block_id}' calls {call.name}() and {why} without an 'if:' guard "
+                f"({shown}): a failed call is followed by another, over and over; add a "
+                f"condition such as 'if: attempts < 3', or end the loop",
+                "call-loop",
+            )
+        )
+    return found
+
+
+def _unset_variables(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
+    """Warn once for each variable that is read but never assigned anywhere in the flow."""
+    assigned = set(RUNTIME_VARIABLES) | set(flow.constants)
+    first_read: dict[str, ast.Name] = {}
+    for piece in pieces:
+        for node in ast.walk(piece.node):
+            if isinstance(node, (ast.Assign, ast.Delete)):
+                assigned.add(node.target.name)
+            elif isinstance(node, ast.Call) and node.name == "set_client_var" and len(node.args) > 1:
+                name = node.args[1]
+                if isinstance(name, ast.Literal) and isinstance(name.value, str):
+                    assigned.add(name.value)
+            elif isinstance(node, ast.Name):
+                known = first_read.get(node.name)
+                if known is None or (node.line, node.column) < (known.line, known.column):
+                    first_read[node.name] = node
+    found = []
+    for name, node in first_read.items():
+        if name in assigned:
+            continue
+        found.append(
+            _diagnostic(
+                flow,
+                node.line,
+                node.column,
+                f"'{name}' is read but never set in this flow (no assignment or constant); "
+                "it reads as None unless an event or the API sets it",
+                "unset-variable",
+            )
+        )
+    return found

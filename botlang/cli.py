@@ -20,7 +20,11 @@ from botlang.runtime.values import display, to_json_ready
 
 # Modules that add verbs with ``register(subparsers)``; each is optional only in the
 # sense that it is imported when the CLI is built, keeping start-up light.
-VERB_MODULES = ("botlang.telephony.commands", "botlang.reference")
+VERB_MODULES = (
+    "botlang.telephony.commands",
+    "botlang.reference",
+    "botlang.flow.commands",
+)
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -58,7 +62,13 @@ def print_variables(variables: dict[str, Any], as_json: bool) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import botlang
+    from botlang.flow import FLOW_SUFFIX
     from botlang.telephony import RecordingTelephony
+
+    if args.file.endswith(FLOW_SUFFIX):
+        from botlang.flow.commands import run_flow
+
+        return run_flow(args.file, dict(args.set or []), args.json)
 
     try:
         source = read_source(args.file)
@@ -89,31 +99,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from botlang.checker import check_source
+    from botlang.checker import run_check
 
-    every = []
-    failed = False
-    for path in args.files:
-        try:
-            source = read_source(path)
-        except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-            failed = True
-            continue
-        found = check_source(source, path)
-        every.extend(found)
-        failed = failed or any(d.severity == "error" for d in found)
-    if args.format == "json":
-        print(json.dumps([d.to_dict() for d in every], ensure_ascii=False, indent=2))
-    else:
-        for diagnostic in every:
-            stream = sys.stderr if diagnostic.severity == "error" else sys.stdout
-            print(diagnostic.format(), file=stream)
-        errors = sum(d.severity == "error" for d in every)
-        warnings = len(every) - errors
-        if every:
-            print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
-    return 1 if failed else 0
+    return run_check(args.files, args.format)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,8 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the value as JSON")
     ev.set_defaults(func=cmd_eval)
 
-    check = sub.add_parser("check", help="parse and lint scripts; exit 1 on errors")
-    check.add_argument("files", nargs="+")
+    check = sub.add_parser(
+        "check", help="parse and lint scripts (.calc), flows (.bot) and bot tests; exit 1 on errors"
+    )
+    check.add_argument("files", nargs="+", help="files or folders")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.set_defaults(func=cmd_check)
 

@@ -107,10 +107,13 @@ class PostgresStore(SqlStore):
         self._sql: dict[str, str] = {}
         with self._tx(write=True) as conn:
             self._run(conn, "SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
-            if self.schema:
-                self._run(conn, f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            for statement in TABLES:
-                self._run(conn, statement)
+            # CREATE ... IF NOT EXISTS still takes table locks, which deadlock against
+            # other processes' running transactions: only create what is missing.
+            if self._run(conn, "SELECT to_regclass('botlang_meta')").fetchone()[0] is None:
+                if self.schema:
+                    self._run(conn, f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                for statement in TABLES:
+                    self._run(conn, statement)
             self._check_schema_version(conn)
 
     def __repr__(self) -> str:
