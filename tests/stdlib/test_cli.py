@@ -39,7 +39,7 @@ def test_eval_with_variables_and_json_output() -> None:
 
 
 def test_run_a_script_using_several_modules(tmp_path: Path) -> None:
-    script = tmp_path / "order.bot"
+    script = tmp_path / "order.calc"
     script.write_text(
         "\n".join(
             [
@@ -66,7 +66,7 @@ def test_run_a_script_using_several_modules(tmp_path: Path) -> None:
 
 
 def test_run_reports_a_library_error_with_its_location(tmp_path: Path) -> None:
-    script = tmp_path / "bad.bot"
+    script = tmp_path / "bad.calc"
     script.write_text("a = 1\nb = addDays('2021-10-10', 1)\n", encoding="utf-8")
     done = botlang("run", str(script))
     assert done.returncode == 1
