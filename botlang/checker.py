@@ -35,7 +35,7 @@ from botlang.syntax import ast
 from botlang.syntax.parser import parse_expression, parse_program
 
 if TYPE_CHECKING:
-    from botlang.flow import Flow
+    from botlang.flow import Arrow, Flow
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,11 @@ def check_test_path(path: str, *, registry: Registry | None = None) -> list[Diag
             if bot_path is not None
             else "no bot to test: add 'bot: FILE.bot'"
         )
-        return [Diagnostic(path, bot_line, 1, "error", message, "test-format", _line_of(source, bot_line))]
+        return [
+            Diagnostic(
+                path, bot_line, 1, "error", message, "test-format", _line_of(source, bot_line)
+            )
+        ]
     from botlang.flow import FlowError, load_flow
 
     try:
@@ -424,7 +428,7 @@ def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
             calling[piece.block] = call
             break
     automatic = (Trigger.NOW, Trigger.CALLBACK)
-    edges: dict[str, list[tuple[str, object]]] = {b: [] for b in flow.blocks}
+    edges: dict[str, list[tuple[str, Arrow]]] = {b: [] for b in flow.blocks}
     for arrow in flow.arrows():
         if arrow.trigger not in automatic or arrow.comparison is not None:
             continue
@@ -435,7 +439,7 @@ def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
             edges[source].append((arrow.target, arrow))
     found = []
     for block_id, call in calling.items():
-        parent: dict[str, tuple[str, object]] = {}
+        parent: dict[str, tuple[str, Arrow]] = {}
         todo = [block_id]
         closing = None
         while todo and closing is None:
@@ -458,7 +462,7 @@ def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
             route.append(at)
         shown = " -> ".join([*reversed(route), block_id])
         last = path_arrows[0]
-        by_callback = any(a.trigger is Trigger.CALLBACK for a in path_arrows)  # type: ignore[attr-defined]
+        by_callback = any(a.trigger is Trigger.CALLBACK for a in path_arrows)
         why = (
             "a callback arrow (a call's result such as busy or no_answer) leads back to it"
             if by_callback
@@ -467,8 +471,8 @@ def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
         found.append(
             _diagnostic(
                 flow,
-                last.line,  # type: ignore[attr-defined]
-                last.column,  # type: ignore[attr-defined]
+                last.line,
+                last.column,
                 f"block '{block_id}' calls {call.name}() and {why} without an 'if:' guard "
                 f"({shown}): a failed call is followed by another, over and over; add a "
                 f"condition such as 'if: attempts < 3', or end the loop",
@@ -486,7 +490,9 @@ def _unset_variables(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
         for node in ast.walk(piece.node):
             if isinstance(node, (ast.Assign, ast.Delete)):
                 assigned.add(node.target.name)
-            elif isinstance(node, ast.Call) and node.name == "set_client_var" and len(node.args) > 1:
+            elif (
+                isinstance(node, ast.Call) and node.name == "set_client_var" and len(node.args) > 1
+            ):
                 name = node.args[1]
                 if isinstance(name, ast.Literal) and isinstance(name.value, str):
                     assigned.add(name.value)

@@ -24,6 +24,8 @@ VERB_MODULES = (
     "botlang.telephony.commands",
     "botlang.reference",
     "botlang.flow.commands",
+    "botlang.repl",
+    "botlang.testing.cli",
 )
 
 
