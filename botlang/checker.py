@@ -135,7 +135,7 @@ CHECKED_SUFFIXES = (FLOW_SUFFIX, TEST_SUFFIX, SCRIPT_SUFFIX)
 
 CALL_FUNCTIONS = ("mango_group_call", "mango_employee_call")
 # Set by the runtime for every block, besides the read-only system variables.
-RUNTIME_VARIABLES = frozenset({*SYSTEM_VARIABLES, "next_day"})
+RUNTIME_VARIABLES = frozenset(SYSTEM_VARIABLES)
 
 _ARITY = re.compile(r"\w+\(\) takes .* arguments?, got \d+")
 

@@ -13,8 +13,8 @@ from typing import Any
 from botlang.compiler import Expression, Program, Template
 from botlang.runtime.scopes import SYSTEM_VARIABLES
 
-# The read-only variables a flow's runtime sets: the language's, plus Salebot's next_day.
-FLOW_SYSTEM_VARIABLES: tuple[str, ...] = (*SYSTEM_VARIABLES, "next_day")
+# The read-only variables a flow's runtime sets.
+FLOW_SYSTEM_VARIABLES: tuple[str, ...] = SYSTEM_VARIABLES
 
 
 class MatchMode(StrEnum):

@@ -19,6 +19,7 @@ from botlang.runtime.values import SCRIPT_TYPES
 SCOPES = ("deal", "client", "project")
 SCOPE_WORDS = {"client": "client", "клиент": "client", "project": "project", "проект": "project"}
 
+# Set by the runtime, read-only for scripts (the flow session fills them in).
 SYSTEM_VARIABLES = (
     "client_id",
     "platform_id",
@@ -32,6 +33,7 @@ SYSTEM_VARIABLES = (
     "message_id",
     "message_from_outside",
     "phone",
+    "next_day",
 )
 
 
