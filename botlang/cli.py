@@ -26,6 +26,7 @@ VERB_MODULES = (
     "botlang.flow.commands",
     "botlang.repl",
     "botlang.testing.cli",
+    "botlang.server.commands",
 )
 
 

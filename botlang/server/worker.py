@@ -1,0 +1,242 @@
+"""The worker: takes events from the durable inbox and applies them to clients.
+
+One event is applied in one store transaction — the flow turn's own — together with the
+call's ``seq`` bookkeeping and the event's "done" mark, so it takes effect exactly once
+even if the process dies at any point: an event not marked done is handed out again
+(after its lease, :attr:`botlang.store.Store.inbox_lease_seconds`) and re-applied from
+scratch, because nothing of the first attempt was committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botlang.clients import match_client
+from botlang.errors import BotlangError
+from botlang.phones import InvalidPhone
+from botlang.server.events import CallUpdate, update_for
+from botlang.server.inbox import Stale, StoreGate
+from botlang.server.logs import log
+from botlang.server.webhook import BadDelivery, parse_event
+from botlang.store.base import ClientRecord, ClientState, InboxItem
+
+if TYPE_CHECKING:
+    from botlang.flow import Bot
+
+logger = logging.getLogger("botlang.server.worker")
+
+FROM_TELEPHONY = 5  # message_from_outside of a turn a telephony event starts (Salebot's)
+
+
+class Worker:
+    """A thread applying inbox events; ``bot`` is a :class:`botlang.flow.Bot` or None
+    (then events only set variables)."""
+
+    def __init__(
+        self,
+        gate: StoreGate,
+        bot: Bot | None,
+        *,
+        messengers: Sequence[str] = (),
+        batch: int = 100,
+        idle_seconds: float = 1.0,
+        prune_every_seconds: float = 600.0,
+        retention_seconds: float = 3 * 24 * 3600,
+        on_processed: Callable[[int], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        self.gate = gate
+        self.bot = bot
+        self.messengers = tuple(messengers)
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self.prune_every_seconds = prune_every_seconds
+        self.retention_seconds = retention_seconds
+        self._on_processed = on_processed
+        self._on_idle = on_idle
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_prune = time.monotonic()
+        self.processed = 0  # events finished by this worker (applied, ignored or failed)
+        self.failures = 0  # unexpected errors (the event is retried after its lease)
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="botlang-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the event in hand, then stop (claimed events left are re-leased later)."""
+        if self._thread is not None:
+            self._stop.set()
+            self._wake.set()
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self, _count: int = 0) -> None:
+        """New events are in the inbox."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                count = self.run_once()
+                if count == 0 and not self._stop.is_set():
+                    self._idle()
+            except Exception as exc:  # the store is unreachable: wait, then try again
+                log(logger, logging.ERROR, "worker.store_failed", error=type(exc).__name__)
+                count = 0
+            if count == 0 and not self._stop.is_set():
+                self._wake.wait(self.idle_seconds)
+                self._wake.clear()
+
+    def _idle(self) -> None:
+        if self._on_idle is not None:
+            self._on_idle()
+        if time.monotonic() - self._last_prune >= self.prune_every_seconds:
+            self._last_prune = time.monotonic()
+            removed = self.gate.inbox_prune(self.retention_seconds)
+            if removed:
+                log(logger, logging.INFO, "inbox.pruned", removed=removed)
+
+    # -- processing ------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Claim one batch and process it; the number of events claimed."""
+        items = self.gate.inbox_claim(self.batch)
+        for item in items:
+            if self._stop.is_set():
+                break  # the rest go back to the inbox when their lease ends
+            self.process(item)
+        return len(items)
+
+    def process(self, item: InboxItem) -> None:
+        """Apply one event; never raises."""
+        started = time.perf_counter()
+        outcome, detail = "applied", None
+        try:
+            outcome, detail = self._apply(item)
+        except Exception as exc:
+            self.failures += 1
+            if item.attempts >= self.gate.inbox_max_attempts:
+                outcome, detail = "failed", type(exc).__name__
+                self._finish(item, f"{type(exc).__name__}: {exc}")
+            else:
+                log(
+                    logger,
+                    logging.ERROR,
+                    "event.retry_later",
+                    id=item.item_id,
+                    kind=item.kind,
+                    attempt=item.attempts,
+                    error=type(exc).__name__,
+                )
+                return
+        self.processed += 1
+        if self._on_processed is not None:
+            self._on_processed(1)
+        log(
+            logger,
+            logging.INFO,
+            "event.processed",
+            id=item.item_id,
+            kind=item.kind,
+            outcome=outcome,
+            detail=detail,
+            ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _finish(self, item: InboxItem, error: str | None = None) -> None:
+        self.gate.inbox_done(item.item_id, error)
+
+    def _apply(self, item: InboxItem) -> tuple[str, str | None]:
+        try:
+            event = parse_event(item.kind, item.payload)
+        except BadDelivery as exc:
+            self._finish(item, str(exc))
+            return "failed", "invalid event"
+        update = update_for(event)
+        if update is None:
+            self._finish(item)
+            return "stored", None
+        client = self._client_for(update)
+        if client is None:
+            self._finish(item)
+            return "skipped", "no client"
+        return self._apply_to(item, update, client)
+
+    def _client_for(self, update: CallUpdate) -> ClientRecord | None:
+        if update.phone is not None:
+            try:
+                client, _created = match_client(
+                    self.gate.store, update.phone, messengers=self.messengers
+                )
+            except InvalidPhone:
+                return None
+            return client
+        if update.command_id is not None:
+            return self.gate.find_client_by_variable_value(update.command_id)
+        return None
+
+    def _apply_to(
+        self, item: InboxItem, update: CallUpdate, client: ClientRecord
+    ) -> tuple[str, str | None]:
+        gate = self.gate
+
+        def before(state: ClientState) -> None:
+            if update.order is not None:
+                call_id, seq = update.order
+                if not gate.call_seq_advance(call_id, seq):
+                    raise Stale
+
+        def after(state: ClientState) -> None:
+            gate.inbox_done(item.item_id)
+
+        try:
+            with gate.hooked(before, after):
+                if self.bot is None or update.callback is None:
+                    with gate.transaction(client.client_id) as state:
+                        state.client_vars.update(update.variables)
+                    turn = None
+                else:
+                    turn = self.bot.handle_event(
+                        gate.store,
+                        client.client_id,
+                        update.callback,
+                        variables=update.variables,
+                        message_from_outside=FROM_TELEPHONY,
+                    )
+        except Stale:
+            self._finish(item)
+            return "ignored", "older seq"
+        except BotlangError as exc:
+            # A limit hit on commit: nothing was written; retrying cannot help.
+            self._finish(item, str(exc)[:500])
+            return "failed", type(exc).__name__
+        if turn is not None:
+            note_command(gate, client.client_id, turn)
+            blocks = ",".join(turn.blocks) or None
+            if turn.errors:
+                return "applied", f"blocks={blocks} errors={len(turn.errors)}"
+            return "applied", f"blocks={blocks}"
+        return "applied", None
+
+
+def note_command(gate: StoreGate, client_id: str, turn: Any) -> None:
+    """Remember the last call command a turn placed (``call_command_id``), so a failed
+    ``result/callback`` can be traced back to this client."""
+    command_ids = [c.result.command_id for c in turn.calls if c.result.command_id]
+    if command_ids:
+        gate.set_client_var(client_id, "call_command_id", command_ids[-1])
