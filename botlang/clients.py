@@ -76,6 +76,19 @@ def ensure_can_receive_messages(client: ClientRecord) -> None:
         raise ClientCannotReceiveMessages(client)
 
 
+def find_client(store: Store, phone: object) -> ClientRecord | None:
+    """The client a phone number belongs to by the first two steps of the rule, or None.
+
+    1. the telephony client with that number; 2. the first client any of whose variables
+    holds it. Creates nothing (``botlang vars`` uses this). Raises InvalidPhone.
+    """
+    number = normalize_phone(phone)
+    found = store.find_client_by_phone(number, client_type=ClientType.TELEPHONY)
+    if found is None:
+        found = store.find_client_by_variable_value(number)
+    return found
+
+
 def match_client(
     store: Store, phone: object, *, messengers: Sequence[str]
 ) -> tuple[ClientRecord, bool]:
@@ -86,9 +99,7 @@ def match_client(
     """
     number = normalize_phone(phone)
     with store.exclusive(f"match-phone:{number}"):
-        found = store.find_client_by_phone(number, client_type=ClientType.TELEPHONY)
-        if found is None:
-            found = store.find_client_by_variable_value(number)
+        found = find_client(store, number)
         if found is not None:
             return found, False
         if messengers:

@@ -109,3 +109,11 @@ def test_one_new_number_from_many_threads_makes_one_client(store: Store) -> None
         thread.join()
     assert len({cid for cid, _ in results}) == 1
     assert sum(created for _, created in results) == 1
+
+
+def test_find_client_applies_the_rule_without_creating(store: Store) -> None:
+    from botlang.clients import find_client
+
+    assert find_client(store, "+7 900 444-33-22") is None
+    created, _ = match_client(store, "79004443322", messengers=[])
+    assert find_client(store, "8 900 444 33 22") == created

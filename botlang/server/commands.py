@@ -99,7 +99,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_vars(args: argparse.Namespace) -> int:
     """Print the matched client's variables; exit 1 if no client matches."""
-    from botlang.clients import ClientType
+    from botlang.clients import find_client
     from botlang.config import ConfigError, load_config
     from botlang.phones import InvalidPhone, normalize_phone
     from botlang.runtime.values import to_json_ready
@@ -118,9 +118,7 @@ def run_vars(args: argparse.Namespace) -> int:
     except StoreError as exc:
         return _fail(str(exc))
     with store:
-        client = store.find_client_by_phone(number, client_type=ClientType.TELEPHONY)
-        if client is None:
-            client = store.find_client_by_variable_value(number)
+        client = find_client(store, number)
         if client is None:
             return _fail(f"no client matches phone {number}")
         scopes = store.read_variables(client.client_id)
