@@ -484,7 +484,9 @@ def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
 
 def _unset_variables(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
     """Warn once for each variable that is read but never assigned anywhere in the flow."""
-    assigned = set(RUNTIME_VARIABLES) | set(flow.constants)
+    from botlang.telephony import CALL_VARIABLES
+
+    assigned = set(RUNTIME_VARIABLES) | set(CALL_VARIABLES) | set(flow.constants)
     first_read: dict[str, ast.Name] = {}
     for piece in pieces:
         for node in ast.walk(piece.node):

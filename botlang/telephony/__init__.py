@@ -267,7 +267,26 @@ from botlang.telephony.guard import (  # noqa: E402
     guarded,
 )
 
+# Client variables a call event sets (the webhook service writes them; flows read them).
+CALL_VARIABLES: tuple[str, ...] = (
+    "call_entry_id",
+    "call_id",
+    "call_state",
+    "call_direction",
+    "call_employee",
+    "call_line_number",
+    "call_command_id",
+    "call_answered",
+    "call_talk_seconds",
+    "call_result",
+    "call_result_text",
+    "call_outcome",
+    "call_started_at",
+    "call_ended_at",
+)
+
 __all__ = [
+    "CALL_VARIABLES",
     "CallControl",
     "CallRecord",
     "CallResult",

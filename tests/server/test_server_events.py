@@ -226,3 +226,21 @@ def test_command_results() -> None:
     assert (failed.command_id, failed.callback, failed.phone) == ("c", "failed", None)
     assert failed.variables["call_result_text"] == "Неверно указан номер абонента"
     assert update_for(CommandResult(command_id=None, result=3200)) is None
+
+
+def test_every_variable_an_event_sets_is_a_declared_call_variable() -> None:
+    """The checker and the docs rely on CALL_VARIABLES listing exactly what events set."""
+    from botlang.telephony import CALL_VARIABLES
+
+    set_by_events: set[str] = set()
+    for event in (
+        CallSummary.model_validate(summary(talk_seconds=95)),
+        CallSummary.model_validate(summary(answered=False, reason=1121, talk_seconds=0)),
+        CallEvent.model_validate(call_event(1, "Appeared")),
+        CallEvent.model_validate(call_event(3, "Disconnected")),
+    ):
+        update = update_for(event)
+        assert update is not None
+        set_by_events |= set(update.variables)
+    assert set_by_events <= set(CALL_VARIABLES)
+    assert "call_outcome" in set_by_events

@@ -188,3 +188,13 @@ block start
 def test_scripts_report_every_statement() -> None:
     found = check_source("a = lenght(1)\nb = 1 +\nc = 2\n", "s.calc")
     assert [(d.line, d.code) for d in found] == [(1, "unknown-function"), (2, "syntax")]
+
+
+def test_variables_set_by_call_events_are_not_reported_unset(tmp_path: Path) -> None:
+    flow = tmp_path / "calls.bot"
+    flow.write_text(
+        "block start\n  message: #{call_outcome} #{call_talk_seconds} #{client_name}\n",
+        encoding="utf-8",
+    )
+    unset = [d.message for d in check_path(str(flow)) if d.code == "unset-variable"]
+    assert len(unset) == 1 and "'client_name'" in unset[0]
