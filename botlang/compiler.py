@@ -299,6 +299,8 @@ class _CodeGen:
                 keys = ", ".join(self.expr(k) for k in target.path)
                 p = self.position(target.path[-1].line, target.path[-1].column)
                 value = f"_set_path({self.base_value(target)}, [{keys}], {value}, {p})"
+            if target.scope == "deal":
+                return f"_env.assign_deal({target.name!r}, {value})"
             return f"_env.assign({target.scope!r}, {target.name!r}, {value})"
         if isinstance(node, ast.Delete):
             target = node.target

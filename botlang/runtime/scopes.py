@@ -70,7 +70,7 @@ def check_value(name: str, value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
 class Environment:
     """The variables one run sees. ``view`` is the merged read view, kept in step on writes."""
 
-    __slots__ = ("constants", "limits", "scopes", "system", "view")
+    __slots__ = ("constants", "deal", "limits", "scopes", "system", "view")
 
     def __init__(
         self,
@@ -87,14 +87,14 @@ class Environment:
             "client": client if client is not None else {},
             "project": project if project is not None else {},
         }
+        self.deal = self.scopes["deal"]
         self.constants: Mapping[str, Any] = constants or {}
         self.system: Mapping[str, Any] = system or {}
         self.limits = limits
         view: dict[str, Any] = dict(self.constants)
-        view.update(self.scopes["project"])
-        view.update(self.scopes["client"])
-        view.update(self.scopes["deal"])
-        view.update(self.system)
+        for layer in (self.scopes["project"], self.scopes["client"], self.deal, self.system):
+            if layer:
+                view.update(layer)
         self.view = view
 
     def lookup(self, name: str) -> Any:
@@ -130,6 +130,28 @@ class Environment:
         target[name] = value
         if not self._shadowed(scope, name):
             self.view[name] = value
+
+    def assign_deal(self, name: str, value: Any) -> None:
+        """``name = value``: :meth:`assign` to the deal scope, on the path every script takes.
+
+        The deal scope wins every lookup, so the read view always shows the new value.
+        """
+        deal = self.deal
+        limits = self.limits
+        if name in self.system or len(name) > limits.max_variable_name_chars:
+            self.assign("deal", name, value)
+            return
+        if name not in deal and len(deal) >= limits.max_variables_per_scope:
+            self.assign("deal", name, value)
+            return
+        kind = type(value)
+        if kind is str:
+            if len(value) > limits.max_value_chars:
+                check_value(name, value, limits)
+        elif kind is not int and kind is not float and kind is not bool and value is not None:
+            check_value(name, value, limits)
+        deal[name] = value
+        self.view[name] = value
 
     def delete(self, scope: str, name: str) -> None:
         """Remove ``name`` from ``scope``; the next scope in lookup order shows through."""
