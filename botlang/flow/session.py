@@ -163,8 +163,8 @@ class _TurnTelephony(GuardedTelephony):
         return result
 
 
-class _Clients:
-    """``get_client_var``/``set_client_var`` for a turn: this client through the turn's
+class ScopedClientAccess:
+    """``get_client_var``/``set_client_var`` for one run: this client through the run's
     environment (so the change is part of the turn), others through the store."""
 
     def __init__(self, store: Store, client_id: str, env: Environment) -> None:
@@ -248,7 +248,7 @@ class _Run:
             telephony = _TurnTelephony(shared, self.note_call)
         self.ctx = CallContext(
             telephony=telephony,
-            clients=_Clients(store, client.client_id, self.env),
+            clients=ScopedClientAccess(store, client.client_id, self.env),
             limits=self.limits,
             rng=bot.rng,
             clock=lambda: now,

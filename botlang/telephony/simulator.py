@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from botlang.serving import serve_app
 from botlang.telephony import codes
 from botlang.telephony.signing import signed_form, verify
 
@@ -501,40 +501,6 @@ def _is_number(value: object) -> bool:
 
 
 # -- running it ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a background thread; yields ``http://host:port``.
-
-    Port 0 picks a free port. The server stops when the context exits.
-    """
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-    # says TCP, and without it every keep-alive request waits ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10.0
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise RuntimeError(f"the HTTP server on {host}:{bound_port} did not start")
-        time.sleep(0.005)
-    try:
-        yield f"http://{host}:{bound_port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5.0)
-        sock.close()
 
 
 @contextlib.contextmanager

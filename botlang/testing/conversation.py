@@ -22,7 +22,7 @@ from botlang.clients import ClientType
 from botlang.compiler import compile_expression, compile_program, compile_template
 from botlang.errors import BotlangError
 from botlang.flow import FROM_CLIENT, Bot, Turn
-from botlang.flow.session import SESSION_BLOCK, SESSION_NAME
+from botlang.flow.session import SESSION_BLOCK, SESSION_NAME, ScopedClientAccess
 from botlang.phones import normalize_phone
 from botlang.runtime.scopes import SCOPES, SYSTEM_VARIABLES, Environment
 from botlang.store import ClientRecord, Store, open_store
@@ -89,24 +89,6 @@ class ScriptOutcome:
     calls: list[CallRecord] = field(default_factory=list)
     error: BotlangError | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-class _ClientAccess:
-    """``get_client_var``/``set_client_var`` for statements run outside a flow."""
-
-    def __init__(self, store: Store, client_id: str, env: Environment) -> None:
-        self.store, self.client_id, self.env = store, client_id, env
-
-    def get_client_var(self, client_id: str, name: str) -> Any:
-        if str(client_id) == self.client_id:
-            return self.env.scopes["client"].get(name)
-        return self.store.get_client_var(str(client_id), name)
-
-    def set_client_var(self, client_id: str, name: str, value: Any) -> None:
-        if str(client_id) == self.client_id:
-            self.env.assign("client", name, value)
-        else:
-            self.store.set_client_var(str(client_id), name, value)
 
 
 class Conversation:
@@ -338,7 +320,7 @@ class Conversation:
             )
             ctx = CallContext(
                 telephony=self.telephony,
-                clients=_ClientAccess(self.store, self.client_id, env),
+                clients=ScopedClientAccess(self.store, self.client_id, env),
                 rng=self.bot.rng if self.bot is not None else None,
                 clock=lambda: now,
                 client_id=self.client_id,
