@@ -12,6 +12,14 @@ api_salt_env = "MANGO_API_SALT"     # or api_salt = "..."
 [server]
 host = "127.0.0.1"
 port = 8080
+message_token_env = "BOTLANG_MESSAGE_TOKEN"   # or message_token = "..."; POST /message needs it
+[guard]                             # the spam guard (defaults shown)
+enabled = true
+calls_per_number = 3                # calls to one client number (both kinds) ...
+window_seconds = 600                # ... in any 10 minutes
+group_calls_per_number = 1          # group calls to one number, the stricter limit
+group_window_seconds = 600
+url = "memory://"                   # or "redis://host:6379/0" (url_env = "...") to share
 [[employees]]
 name = "Иван"
 extension = "219"
@@ -37,6 +45,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -51,12 +60,16 @@ from pydantic import (
 
 from botlang.clients import MESSENGERS
 from botlang.phones import InvalidPhone, normalize_phone
+from botlang.telephony.guard import DEFAULT_GROUP_PER_NUMBER, DEFAULT_PER_NUMBER
 
 CallMethod = Literal["disabled", "app", "mango_api"]
 CALL_METHODS: tuple[str, ...] = typing.get_args(CallMethod)
 DEFAULT_STORE_URL = "sqlite:///botlang.db"
 DEFAULT_MANGO_URL = "https://app.mango-office.ru/vpbx/"
 STORE_SCHEMES = ("memory", "sqlite", "postgresql", "postgres")
+DEFAULT_GUARD_URL = "memory://"
+GUARD_SCHEMES = ("memory", "redis", "rediss")
+MIN_TOKEN_CHARS = 16
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -92,6 +105,34 @@ def _digit_string(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
     return value
+
+
+def _secrets_from_env(
+    data: Any, info: ValidationInfo, secrets: Sequence[str], *, required: bool
+) -> Any:
+    """Fill each secret ``X`` from the environment variable its ``X_env`` key names."""
+    if not isinstance(data, dict):
+        return data
+    env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
+    data = dict(data)
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for secret in secrets:
+        env_key = f"{secret}_env"
+        name = data.get(env_key)
+        if name is None:
+            if required and secret not in data:
+                problems.append(((secret,), f"required (or {env_key}: an environment variable)"))
+        elif secret in data:
+            problems.append(((env_key,), f"give either {secret} or {env_key}, not both"))
+        elif isinstance(name, str) and name:
+            value = env.get(name)
+            if value:
+                data[secret] = value
+            else:
+                problems.append(((env_key,), f"environment variable {name} is not set"))
+    if problems:
+        raise KeyProblem(*problems)
+    return data
 
 
 class ProjectConfig(Section):
@@ -157,30 +198,7 @@ class MangoConfig(Section):
     @model_validator(mode="before")
     @classmethod
     def _secrets_from_env(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, dict):
-            return data
-        env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
-        data = dict(data)
-        problems: list[tuple[tuple[str | int, ...], str]] = []
-        for secret in ("api_key", "api_salt"):
-            env_key = f"{secret}_env"
-            name = data.get(env_key)
-            if name is None:
-                if secret not in data:
-                    problems.append(
-                        ((secret,), f"required (or {env_key}: an environment variable)")
-                    )
-            elif secret in data:
-                problems.append(((env_key,), f"give either {secret} or {env_key}, not both"))
-            elif isinstance(name, str) and name:
-                value = env.get(name)
-                if value:
-                    data[secret] = value
-                else:
-                    problems.append(((env_key,), f"environment variable {name} is not set"))
-        if problems:
-            raise KeyProblem(*problems)
-        return data
+        return _secrets_from_env(data, info, ("api_key", "api_salt"), required=True)
 
     @field_validator("api_key", "api_salt")
     @classmethod
@@ -198,10 +216,88 @@ class MangoConfig(Section):
 
 
 class ServerConfig(Section):
-    """``[server]``: where ``botlang serve`` listens."""
+    """``[server]``: where ``botlang serve`` listens, and the token ``POST /message`` needs."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    message_token: SecretStr | None = None  # None: /message is open (a warning at start-up)
+    message_token_env: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_from_env(cls, data: Any, info: ValidationInfo) -> Any:
+        return _secrets_from_env(data, info, ("message_token",), required=False)
+
+    @field_validator("message_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value().strip()) < MIN_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters")
+        return token
+
+
+class GuardConfig(Section):
+    """``[guard]``: the spam guard's limits, and where it keeps its call history.
+
+    ``url = "memory://"`` holds within one process; ``redis://HOST:PORT/DB`` is shared by
+    every ``botlang serve`` using that Redis (needed when several run on one database).
+    """
+
+    enabled: bool = Field(default=True, strict=True)
+    calls_per_number: int = Field(default=DEFAULT_PER_NUMBER.calls, ge=1, strict=True)
+    window_seconds: float = Field(default=DEFAULT_PER_NUMBER.window, gt=0, strict=True)
+    group_calls_per_number: int = Field(default=DEFAULT_GROUP_PER_NUMBER.calls, ge=1, strict=True)
+    group_window_seconds: float = Field(default=DEFAULT_GROUP_PER_NUMBER.window, gt=0, strict=True)
+    url: SecretStr = SecretStr(DEFAULT_GUARD_URL)  # secret: a Redis URL can hold a password
+    url_env: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_from_env(cls, data: Any, info: ValidationInfo) -> Any:
+        return _secrets_from_env(data, info, ("url",), required=False)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: SecretStr) -> SecretStr:
+        # Messages never quote the URL: it may carry a password.
+        text = url.get_secret_value().strip()
+        scheme, sep, rest = text.partition("://")
+        scheme = scheme.lower()
+        if not sep or scheme not in GUARD_SCHEMES or (scheme == "memory" and rest):
+            raise ValueError("must be memory:// or redis://HOST:PORT/DB")
+        if scheme == "memory":
+            return SecretStr(DEFAULT_GUARD_URL)
+        try:
+            parts = urlsplit(f"{scheme}://{rest}")
+            host, _ = parts.hostname, parts.port  # .port raises ValueError unless a number
+        except ValueError:
+            raise ValueError("not a valid URL; expected redis://HOST:PORT/DB") from None
+        if not host:
+            raise ValueError("must name the Redis host: redis://HOST:PORT/DB")
+        if not re.fullmatch(r"/?[0-9]*", parts.path):
+            raise ValueError("the Redis database must be a number: redis://HOST:PORT/DB")
+        return SecretStr(f"{scheme}://{rest}")
+
+    @model_validator(mode="after")
+    def _group_not_looser(self) -> GuardConfig:
+        # Group calls count toward the overall limit too, so a group limit that allows at
+        # least as many calls in no longer a window could never refuse anything: set that
+        # way it is a misunderstanding. (Left at its defaults it is merely redundant.)
+        calls, window = self.calls_per_number, self.window_seconds
+        group_calls, group_window = self.group_calls_per_number, self.group_window_seconds
+        looser = group_calls >= calls and group_window <= window
+        given = {"group_calls_per_number", "group_window_seconds"} & self.model_fields_set
+        if looser and given and (group_calls, group_window) != (calls, window):
+            key = "group_calls_per_number" if group_calls > calls else "group_window_seconds"
+            raise KeyProblem(
+                (
+                    (key,),
+                    f"the group limit ({group_calls} per {group_window:g} s) is looser than "
+                    f"calls_per_number/window_seconds ({calls} per {window:g} s), which count "
+                    "group calls too; make it stricter (fewer calls or a longer window)",
+                )
+            )
+        return self
 
 
 class EmployeeConfig(Section):
@@ -260,6 +356,7 @@ class Config(Section):
     store: StoreConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
     mango: MangoConfig | None = None
     server: ServerConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    guard: GuardConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
     employees: tuple[EmployeeConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()
 
@@ -333,13 +430,23 @@ def parse_config(
         raise ConfigError(source, _problems(exc)) from None
 
 
+def parse_guard(data: Mapping[str, Any], *, env: Mapping[str, str] | None = None) -> GuardConfig:
+    """Validate a ``[guard]`` table on its own; ValueError naming the keys (``guard.KEY``)."""
+    context = {"env": os.environ if env is None else env, "base": None}
+    try:
+        return GuardConfig.model_validate(dict(data), context=context)
+    except ValidationError as exc:
+        problems = _problems(exc, prefix=("guard",))
+        raise ValueError("; ".join(f"{key}: {msg}" for key, msg in problems)) from None
+
+
 # -- turning pydantic errors into "key.path: message" -------------------------------------
 
 
-def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+def _problems(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for error in exc.errors(include_input=False, include_url=False):
-        loc = tuple(error["loc"])
+        loc = prefix + tuple(error["loc"])
         cause = (error.get("ctx") or {}).get("error")
         if isinstance(cause, KeyProblem):
             for sub, msg in cause.problems:
@@ -377,6 +484,8 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
         "int_type": "must be an integer",
         "int_parsing": "must be an integer",
         "int_from_float": "must be an integer",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
         "bool_type": "must be true or false",
         "bool_parsing": "must be true or false",
         "list_type": "must be a list",
@@ -385,6 +494,7 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
         "model_attributes_type": "must be a table",
         "dict_type": "must be a table",
         "string_too_short": "must not be empty",
+        "greater_than": f"must be more than {ctx.get('gt')}",
         "greater_than_equal": f"must be at least {ctx.get('ge')}",
         "less_than_equal": f"must be at most {ctx.get('le')}",
         "path_type": "must be a path (a string)",

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from botlang.config import Config, ConfigError, load_config
+from botlang.telephony import SpamLimit
+from botlang.telephony.guard import guard_from_config
+from botlang.telephony.redis_guard import RedisCallHistory
 
 FULL = """
 [project]
@@ -83,7 +86,12 @@ def test_a_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     assert config.store.url == f"sqlite:///{tmp_path / 'botlang.db'}"
     assert config.mango is None
     assert (config.server.host, config.server.port) == ("127.0.0.1", 8080)
+    assert config.server.message_token is None
     assert config.employees == config.groups == ()
+    guard = config.guard
+    assert guard.enabled and guard.url.get_secret_value() == "memory://"
+    assert (guard.calls_per_number, guard.window_seconds) == (3, 600)
+    assert (guard.group_calls_per_number, guard.group_window_seconds) == (1, 600)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +154,59 @@ INVALID = [
         '[project]\nflow = "b.bot"\nflw = 1\n',
         "project.flw: unknown key; known keys: flow, messengers",
     ),
-    (PROJECT + "[guard]\nlimit = 1\n", "guard: unknown key; known keys: project, store, mango"),
+    (PROJECT + "[guards]\nlimit = 1\n", "guards: unknown key; known keys: project, store, mango"),
+    (
+        PROJECT + "[guard]\nlimit = 1\n",
+        "guard.limit: unknown key; known keys: enabled, calls_per_number, window_seconds, "
+        "group_calls_per_number, group_window_seconds, url, url_env",
+    ),
+    (PROJECT + "[guard]\ncalls_per_number = 0\n", "guard.calls_per_number: must be at least 1"),
+    (PROJECT + "[guard]\ncalls_per_number = 2.5\n", "guard.calls_per_number: must be an integer"),
+    (PROJECT + "[guard]\nwindow_seconds = 0\n", "guard.window_seconds: must be more than 0"),
+    (PROJECT + '[guard]\nwindow_seconds = "10m"\n', "guard.window_seconds: must be a number"),
+    (
+        PROJECT + "[guard]\ngroup_calls_per_number = -1\n",
+        "guard.group_calls_per_number: must be at least 1",
+    ),
+    (
+        PROJECT + "[guard]\ngroup_window_seconds = -5\n",
+        "guard.group_window_seconds: must be more than 0",
+    ),
+    (PROJECT + '[guard]\nenabled = "yes"\n', "guard.enabled: must be true or false"),
+    (
+        PROJECT + "[guard]\ncalls_per_number = 3\ngroup_calls_per_number = 5\n",
+        "guard.group_calls_per_number: the group limit (5 per 600 s) is looser than "
+        "calls_per_number/window_seconds (3 per 600 s)",
+    ),
+    (
+        PROJECT + "[guard]\ncalls_per_number = 2\ngroup_calls_per_number = 2\n"
+        "group_window_seconds = 60\n",
+        "guard.group_window_seconds: the group limit (2 per 60 s) is looser",
+    ),
+    (PROJECT + '[guard]\nurl = "http://cache:6379"\n', "guard.url: must be memory:// or redis://"),
+    (PROJECT + '[guard]\nurl = "redis://"\n', "guard.url: must name the Redis host"),
+    (PROJECT + '[guard]\nurl = "redis://cache:port/0"\n', "guard.url: not a valid URL"),
+    (PROJECT + '[guard]\nurl = "redis://cache/zero"\n', "guard.url: the Redis database must"),
+    (
+        PROJECT + '[guard]\nurl = "memory://"\nurl_env = "GUARD_URL"\n',
+        "guard.url_env: give either url or url_env, not both",
+    ),
+    (
+        PROJECT + '[guard]\nurl_env = "NOT_SET_ANYWHERE"\n',
+        "guard.url_env: environment variable NOT_SET_ANYWHERE is not set",
+    ),
+    (
+        PROJECT + '[server]\nmessage_token = "short"\n',
+        "server.message_token: must be at least 16 characters",
+    ),
+    (
+        PROJECT + '[server]\nmessage_token_env = "NOT_SET_ANYWHERE"\n',
+        "server.message_token_env: environment variable NOT_SET_ANYWHERE is not set",
+    ),
+    (
+        PROJECT + '[server]\nmessage_token = "0123456789abcdef"\nmessage_token_env = "T"\n',
+        "server.message_token_env: give either message_token or message_token_env",
+    ),
     (
         '[project]\nflow = "b.bot"\nmessengers = ["whatsap"]\n',
         "project.messengers[0]: unknown messenger 'whatsap'",
@@ -252,3 +312,54 @@ def test_secrets_come_from_the_process_environment_by_default(
     config = load_config(write(tmp_path, FULL))
     assert config.mango is not None
     assert config.mango.api_key.get_secret_value() == "from-process-env"
+
+
+GUARD = """
+[guard]
+calls_per_number = 2
+window_seconds = 300
+group_calls_per_number = 1
+group_window_seconds = 3600
+url_env = "TEST_GUARD_URL"
+"""
+
+
+def test_the_guard_section(tmp_path: Path) -> None:
+    env = {"TEST_GUARD_URL": "redis://guard:guard-pw-1234@cache.internal:6380/2"}
+    config = load(tmp_path, PROJECT + GUARD, env=env)
+    guard = config.guard
+    assert (guard.calls_per_number, guard.window_seconds) == (2, 300.0)
+    assert (guard.group_calls_per_number, guard.group_window_seconds) == (1, 3600.0)
+    assert guard.url.get_secret_value() == env["TEST_GUARD_URL"]
+    for shown in (repr(config), config.model_dump_json()):
+        assert "guard-pw-1234" not in shown
+
+    built = guard_from_config(guard)
+    assert (built.per_number, built.group_per_number) == (SpamLimit(2, 300), SpamLimit(1, 3600))
+    assert isinstance(built.history, RedisCallHistory)  # no connection made yet
+    assert "guard-pw-1234" not in repr(built) and "cache.internal:6380/2" in repr(built)
+    built.close()
+
+    off = guard_from_config(load(tmp_path, PROJECT + "[guard]\nenabled = false\n").guard)
+    assert not off.enabled
+
+
+def test_a_group_limit_left_at_its_defaults_may_be_redundant(tmp_path: Path) -> None:
+    # A stricter overall limit makes the default group limit redundant, not wrong.
+    text = PROJECT + "[guard]\ncalls_per_number = 1\nwindow_seconds = 3600\n"
+    assert load(tmp_path, text).guard.group_window_seconds == 600
+
+
+def test_message_token_from_the_environment(tmp_path: Path) -> None:
+    text = PROJECT + '[server]\nmessage_token_env = "TEST_MESSAGE_TOKEN"\n'
+    config = load(tmp_path, text, env={"TEST_MESSAGE_TOKEN": "tok-0123456789-abcdef"})
+    assert config.server.message_token is not None
+    assert config.server.message_token.get_secret_value() == "tok-0123456789-abcdef"
+    assert "tok-0123456789-abcdef" not in repr(config)
+
+
+def test_guard_url_not_in_error_messages(tmp_path: Path) -> None:
+    text = PROJECT + '[guard]\nurl = "redis://u:pw-in-url-999@cache:port/0"\n'
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text)
+    assert "guard.url" in str(caught.value) and "pw-in-url-999" not in str(caught.value)

@@ -10,7 +10,8 @@ the worker threads and stops them (flushing queued writes) on shutdown. Statuses
     nothing answered 503 is lost silently: it was either not stored, or stored and will be
     applied (a re-delivery is then recognised as a duplicate).
 ``POST /message``
-    JSON ``{"phone" | "client_id", "text", "name"?}`` → the bot's answers (200); 400
+    JSON ``{"phone" | "client_id", "text", "name"?}`` → the bot's answers (200); 401 no or
+    wrong ``Authorization: Bearer <token>`` when ``[server] message_token`` is set; 400
     malformed, 404 unknown client id, 413 too large, 503 too many turns at once.
 ``GET /health``
     200 with the worker's state and the backlog; 503 when a thread has died.
@@ -45,7 +46,8 @@ from botlang.server.ratelimit import RateLimiter, retry_after
 from botlang.server.webhook import PING, BadDelivery, classify, parse_form, read_delivery
 from botlang.server.worker import Worker, note_command
 from botlang.store import Store, open_store
-from botlang.telephony import Telephony
+from botlang.telephony import GuardedTelephony, Telephony
+from botlang.telephony.guard import guard_from_config
 from botlang.telephony.signing import verify_form
 
 if TYPE_CHECKING:
@@ -64,7 +66,8 @@ class TooLarge(Exception):
 
 class Service:
     """Everything the app runs on (``app.state.service``): the store behind its gate, the
-    bot, the inbox writer and the worker, the limits and the webhook's secrets."""
+    bot, the inbox writer and the worker, the limits, the webhook's secrets and the token
+    ``POST /message`` requires (None: none)."""
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class Service:
         clock: Callable[[], float] = time.monotonic,
         run_worker: bool = True,
         owned: list[Callable[[], None]] | None = None,
+        message_token: str | None = None,
     ) -> None:
         self.config = config
         self.gate = StoreGate(store)
@@ -87,6 +91,7 @@ class Service:
         self.limits = limits
         self.api_key = api_key
         self.api_salt = api_salt
+        self.message_token = message_token
         self.run_worker = run_worker
         self.owned = list(owned or [])
         self.messengers: tuple[str, ...] = config.project.messengers if config else ()
@@ -144,6 +149,7 @@ class Service:
         self.writer.start()
         if self.run_worker:
             self.worker.start()
+        guard = getattr(self.telephony, "guard", None)
         log(
             logger,
             logging.INFO,
@@ -152,7 +158,25 @@ class Service:
             worker=self.run_worker,
             backlog=self.backlog,
             webhook=self.api_key is not None,
+            message_auth=self.message_token is not None,
+            guard=_describe_guard(guard),
         )
+        if self.message_token is None:
+            log(
+                logger,
+                logging.WARNING,
+                "message.unauthenticated",
+                detail="POST /message accepts any caller; set [server] message_token_env "
+                "(or keep [server] host on 127.0.0.1)",
+            )
+        if guard is not None and guard.enabled and not guard.available():
+            log(
+                logger,
+                logging.WARNING,
+                "guard.unavailable",
+                history=repr(guard.history),
+                detail="calls are refused (4501) until the spam guard's store answers",
+            )
 
     def stop(self) -> None:
         """Flush the inbox writer, stop the worker, close what the app opened."""
@@ -182,7 +206,9 @@ def create_app(
 
     ``store``, ``telephony`` and ``bot`` default to what ``config`` names (the store URL,
     a :class:`~botlang.telephony.mango.MangoOffice` client when ``[mango]`` is set, the
-    flow file loaded with that telephony); what the app opens it also closes. ``clock``
+    flow file loaded with that telephony); what the app opens it also closes. The flow's
+    telephony is put behind the spam guard ``[guard]`` describes, unless it is a
+    :class:`~botlang.telephony.GuardedTelephony` already (which keeps its own). ``clock``
     (monotonic seconds) drives the rate limiter. ``worker=False`` receives and stores
     events without processing them (another process, or a later start, does that).
     """
@@ -206,6 +232,15 @@ def create_app(
                 )
                 owned.append(mango.close)
                 telephony = mango
+        if (
+            bot is None
+            and config is not None
+            and telephony is not None
+            and not isinstance(telephony, GuardedTelephony)
+        ):
+            guard = guard_from_config(config.guard)
+            owned.append(guard.close)
+            telephony = GuardedTelephony(telephony, guard)
         if bot is None and config is not None:
             from botlang.flow import Bot
 
@@ -226,6 +261,11 @@ def create_app(
         clock=clock or time.monotonic,
         run_worker=worker,
         owned=owned,
+        message_token=(
+            config.server.message_token.get_secret_value()
+            if config is not None and config.server.message_token is not None
+            else None
+        ),
     )
 
     @contextlib.asynccontextmanager
@@ -247,6 +287,14 @@ def create_app(
     )
     app.state.service = service
     return app
+
+
+def _describe_guard(guard: Any) -> str:
+    if guard is None:
+        return "none"
+    if not guard.enabled:
+        return "disabled"
+    return type(guard.history).__name__
 
 
 # -- the webhook ------------------------------------------------------------------------------
@@ -415,9 +463,32 @@ def _check_message(data: Any, limits: Limits) -> dict[str, Any]:
     return data
 
 
+def _authorized(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>`` (constant time)."""
+    scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Header values arrive decoded as latin-1: encoding back gives the bytes as sent.
+    return hmac.compare_digest(given.strip().encode("latin-1"), token.encode("utf-8"))
+
+
 async def message(request: Request) -> Response:
     """``POST /message``: a client's incoming text → what the bot answers."""
     service: Service = request.app.state.service
+    if service.message_token is not None and not _authorized(request, service.message_token):
+        log(
+            logger,
+            logging.WARNING,
+            "message.rejected",
+            status=401,
+            reason="missing or wrong bearer token",
+            peer=request.client.host if request.client else None,
+        )
+        return JSONResponse(
+            {"error": "unauthorized: send Authorization: Bearer <token>"},
+            401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         body = await read_body(request, service.limits.max_request_body_bytes)
     except TooLarge:

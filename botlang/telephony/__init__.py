@@ -261,9 +261,13 @@ def _phone_key(phone: object) -> str:
 
 # Imported last: guard.py uses CallResult and Telephony from this module.
 from botlang.telephony.guard import (  # noqa: E402
+    CallHistory,
     GuardedTelephony,
+    GuardUnavailable,
+    MemoryCallHistory,
     SpamGuard,
     SpamLimit,
+    guard_from_config,
     guarded,
 )
 
@@ -288,15 +292,19 @@ CALL_VARIABLES: tuple[str, ...] = (
 __all__ = [
     "CALL_VARIABLES",
     "CallControl",
+    "CallHistory",
     "CallRecord",
     "CallResult",
     "Directory",
+    "GuardUnavailable",
     "GuardedTelephony",
+    "MemoryCallHistory",
     "Messaging",
     "Outcome",
     "RecordingTelephony",
     "SpamGuard",
     "SpamLimit",
     "Telephony",
+    "guard_from_config",
     "guarded",
 ]

@@ -28,10 +28,13 @@ def make_config(
     messengers: tuple[str, ...] = ("whatsapp",),
     mango: bool = True,
     base_url: str = "http://127.0.0.1:9/",
+    **sections: dict[str, Any],
 ) -> Config:
+    """A project on the call-me-back flow; ``sections`` adds tables (``guard={...}``)."""
     data: dict[str, Any] = {
         "project": {"flow": str(FLOW), "messengers": list(messengers)},
         "store": {"url": store_url},
+        **sections,
     }
     if mango:
         data["mango"] = {"api_key": API_KEY, "api_salt": API_SALT, "base_url": base_url}

@@ -1,13 +1,15 @@
-"""``POST /message``: a client's text in, the bot's answers out."""
+"""``POST /message``: a client's text in, the bot's answers out; the bearer token."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from server_testkit import PHONE, make_config
 
+from botlang.config import parse_config
 from botlang.limits import DEFAULT_LIMITS
 from botlang.telephony import RecordingTelephony
 
@@ -92,3 +94,55 @@ def test_too_many_turns_at_once_is_503(serve: Any) -> None:
     finally:
         slots.release()
     assert post(server, {"phone": PHONE, "text": "привет"}).status_code == 200
+
+
+TOKEN = "msg-token-0123456789abcdef"
+
+
+def with_token(folder: Path) -> Any:
+    config = make_config(folder)
+    data = config.model_dump(mode="python", exclude={"server", "mango", "guard"})
+    data["project"]["flow"] = str(data["project"]["flow"])
+    data["server"] = {"message_token_env": "TEST_MESSAGE_TOKEN"}
+    return parse_config(data, base=folder, env={"TEST_MESSAGE_TOKEN": TOKEN})
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer wrong-token-0123456789", f"Basic {TOKEN}", f"Bearer {TOKEN}x"],
+)
+def test_a_message_token_is_required_when_set(
+    serve: Any, tmp_path: Path, authorization: str | None
+) -> None:
+    server = serve(config=with_token(tmp_path))
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = post(server, {"phone": PHONE, "text": "привет"}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert TOKEN not in response.text
+
+
+def test_the_right_token_is_let_in(
+    serve: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="botlang.server")
+    server = serve(config=with_token(tmp_path))
+    for scheme in ("Bearer", "bearer"):
+        headers = {"Authorization": f"{scheme} {TOKEN}"}
+        response = post(server, {"phone": PHONE, "text": "привет"}, headers=headers)
+        assert response.status_code == 200
+    assert post(server, {"phone": PHONE, "text": "привет"}).status_code == 401
+    lines = [r.getMessage() for r in caplog.records]
+    assert not any("message.unauthenticated" in line for line in lines)
+    assert any("message.rejected" in line for line in lines)
+    assert not any(TOKEN in line for line in lines)
+
+
+def test_without_a_token_the_endpoint_is_open_and_says_so(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="botlang.server")
+    server = serve()
+    assert post(server, {"phone": PHONE, "text": "привет"}).status_code == 200
+    warnings = [r for r in caplog.records if "message.unauthenticated" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING

@@ -1,4 +1,5 @@
-"""Fixtures for the telephony tests: a fake clock, the simulator served over real HTTP."""
+"""Fixtures for the telephony tests: a fake clock, the simulator served over real HTTP, and
+the spam guard's call histories (memory, and Redis when one is reachable)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from botlang.telephony.guard import CallHistory, MemoryCallHistory
 from botlang.telephony.mango import MangoOffice, RateLimits
 from botlang.telephony.simulator import MangoSimulator, serve_app
 
@@ -83,3 +85,17 @@ def mango(sim_url: str, clock: FakeClock) -> Iterator[MangoOffice]:
     )
     yield client
     client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def history(request: pytest.FixtureRequest) -> Iterator[CallHistory]:
+    """Each spam guard history in turn; the Redis one under a prefix of its own."""
+    if request.param == "memory":
+        yield MemoryCallHistory()
+        return
+    from botlang.telephony.redis_guard import RedisCallHistory
+
+    redis_url = request.getfixturevalue("redis_url")
+    shared = RedisCallHistory(redis_url, prefix=request.getfixturevalue("redis_prefix"))
+    yield shared
+    shared.close()

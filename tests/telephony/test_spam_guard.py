@@ -1,4 +1,8 @@
-"""The spam guard and the guarded wrapper in front of any adapter."""
+"""The spam guard and the guarded wrapper in front of any adapter.
+
+Tests taking the ``history`` fixture run once per call history: in memory and in Redis (the
+same semantics; Redis-only behaviour is in test_redis_guard.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from botlang.telephony import (
     SpamLimit,
     guarded,
 )
+from botlang.telephony.guard import CallHistory, MemoryCallHistory, guard_from_config
 
 from .conftest import FakeClock
 
@@ -23,13 +28,14 @@ LINE = "74992262961"
 
 
 def make(
-    clock: FakeClock, **limits: SpamLimit | None
+    clock: FakeClock, history: CallHistory | None = None, **limits: SpamLimit | None
 ) -> tuple[GuardedTelephony, RecordingTelephony]:
     inner = RecordingTelephony()
     guard = SpamGuard(
         per_number=limits.get("per_number", SpamLimit(3, 600)),
         group_per_number=limits.get("group_per_number", SpamLimit(1, 600)),
         clock=clock,
+        history=history,
     )
     return GuardedTelephony(inner, guard), inner
 
@@ -41,8 +47,8 @@ def test_on_by_default() -> None:
     assert results == [1000, 1000, 1000, 4501]
 
 
-def test_limit_per_number_across_both_kinds(clock: FakeClock) -> None:
-    tel, inner = make(clock)
+def test_limit_per_number_across_both_kinds(clock: FakeClock, history: CallHistory) -> None:
+    tel, inner = make(clock, history)
     assert tel.employee_call("219", PHONE).ok
     clock.advance(10)
     assert tel.group_call("12345", LINE, PHONE).ok
@@ -58,8 +64,8 @@ def test_limit_per_number_across_both_kinds(clock: FakeClock) -> None:
     assert not tel.employee_call("219", PHONE).ok
 
 
-def test_group_calls_are_limited_more_strictly(clock: FakeClock) -> None:
-    tel, inner = make(clock)
+def test_group_calls_are_limited_more_strictly(clock: FakeClock, history: CallHistory) -> None:
+    tel, inner = make(clock, history)
     assert tel.group_call("12345", LINE, PHONE).ok
     refused = tel.group_call("12345", LINE, PHONE)
     assert refused.result == 4501 and "group calls" in refused.message
@@ -72,8 +78,8 @@ def test_group_calls_are_limited_more_strictly(clock: FakeClock) -> None:
     assert [c.kind for c in inner.calls] == ["group", "employee", "group"]
 
 
-def test_same_number_in_different_forms_counts_once(clock: FakeClock) -> None:
-    tel, _ = make(clock, per_number=SpamLimit(2, 60))
+def test_same_number_in_different_forms_counts_once(clock: FakeClock, history: CallHistory) -> None:
+    tel, _ = make(clock, history, per_number=SpamLimit(2, 60))
     assert tel.employee_call("219", "+7 (900) 444-33-22").ok
     assert tel.employee_call("219", "8 900 444 33 22").ok
     assert tel.employee_call("219", 79004443322).result == 4501
@@ -85,15 +91,20 @@ def test_disabled_and_from_config(clock: FakeClock) -> None:
     guard = SpamGuard.from_config({"calls_per_number": 5, "group_window_seconds": 30})
     assert guard.per_number == SpamLimit(5, 600)
     assert guard.group_per_number == SpamLimit(1, 30)
+    assert isinstance(guard.history, MemoryCallHistory)
     assert not SpamGuard.from_config({"enabled": False}).enabled
-    with pytest.raises(ValueError, match="unknown spam guard setting: calls"):
+    default = guard_from_config(None)
+    assert (default.per_number, default.group_per_number) == (SpamLimit(3, 600), SpamLimit(1, 600))
+    with pytest.raises(ValueError, match=r"guard\.calls: unknown key; known keys: enabled"):
         SpamGuard.from_config({"calls": 1})
+    with pytest.raises(ValueError, match=r"guard\.calls_per_number: must be at least 1"):
+        guard_from_config({"calls_per_number": 0})
     with pytest.raises(ValueError):
         SpamLimit(0, 10)
 
 
-def test_thread_safe(clock: FakeClock) -> None:
-    tel, inner = make(clock, per_number=SpamLimit(5, 600))
+def test_thread_safe(clock: FakeClock, history: CallHistory) -> None:
+    tel, inner = make(clock, history, per_number=SpamLimit(5, 600))
     barrier = threading.Barrier(20)
     results: list[int] = []
     lock = threading.Lock()
@@ -169,9 +180,10 @@ def test_adapter_failures_become_results() -> None:
     assert tel.users() == [] and tel.groups() == []
 
 
-def test_calls_never_sent_are_not_counted(clock: FakeClock) -> None:
+def test_calls_never_sent_are_not_counted(clock: FakeClock, history: CallHistory) -> None:
     never_sent = _NeverSends()
-    tel = GuardedTelephony(never_sent, SpamGuard(clock=clock))  # type: ignore[arg-type]
+    guard = SpamGuard(clock=clock, history=history)
+    tel = GuardedTelephony(never_sent, guard)  # type: ignore[arg-type]
     for _ in range(5):
         assert tel.group_call("12345", LINE, PHONE).result == 4500
     assert never_sent.count == 5  # each reached the adapter: none used up the allowance
@@ -195,3 +207,39 @@ class _NeverSends:
         if self.send:
             return CallResult(True, 1000, "ok", "cmd-1")
         return CallResult(False, 4500, "requests are paused; nothing was sent", None)
+
+
+def test_refund_uncounts_exactly_the_call_not_placed(
+    clock: FakeClock, history: CallHistory
+) -> None:
+    guard = SpamGuard(per_number=SpamLimit(2, 600), clock=clock, history=history)
+    first = guard.admit_call("employee", PHONE)
+    clock.advance(100)
+    second = guard.admit_call("employee", PHONE)
+    assert first.refused is None and second.refused is None and first.ticket != second.ticket
+    assert guard.admit("employee", PHONE) is not None
+    guard.refund("employee", PHONE, first.ticket)  # the older one: the window now starts later
+    clock.advance(550)  # 650 s after the first call, 550 after the second
+    assert guard.admit("employee", PHONE) is None
+    refused = guard.admit("employee", PHONE)
+    assert refused is not None and "next allowed in 50 s" in refused
+    guard.refund("employee", PHONE)  # no ticket: the latest call of that kind
+    assert guard.admit("employee", PHONE) is None
+
+
+def test_reset_one_number_or_all(clock: FakeClock, history: CallHistory) -> None:
+    tel, _ = make(clock, history, per_number=SpamLimit(1, 600))
+    assert tel.employee_call("219", PHONE).ok and tel.employee_call("219", OTHER).ok
+    assert not tel.employee_call("219", PHONE).ok
+    tel.guard.reset(PHONE)
+    assert tel.employee_call("219", PHONE).ok
+    assert not tel.employee_call("219", OTHER).ok
+    tel.guard.reset()
+    assert tel.employee_call("219", PHONE).ok and tel.employee_call("219", OTHER).ok
+
+
+def test_a_disabled_guard_counts_nothing(clock: FakeClock, history: CallHistory) -> None:
+    tel = GuardedTelephony(RecordingTelephony(), SpamGuard(enabled=False, history=history))
+    assert all(tel.group_call("1", LINE, PHONE).ok for _ in range(5))
+    counting, _ = make(clock, history)  # the same history, guard on: nothing was recorded
+    assert counting.group_call("1", LINE, PHONE).ok
