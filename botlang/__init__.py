@@ -23,7 +23,7 @@ from botlang.compiler import (
     compile_program,
     compile_template,
 )
-from botlang.errors import BotlangError, LimitExceeded, ParseError, ScriptError
+from botlang.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
 from botlang.limits import DEFAULT_LIMITS, Limits
 
 __version__ = "0.1.0"
@@ -56,6 +56,7 @@ def render(template: str, variables: Mapping[str, Any] | None = None) -> str:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "ArgumentError",
     "BotlangError",
     "CallContext",
     "Expression",

@@ -139,7 +139,13 @@ class Builtin:
         else:
             expected = f"{low} to {high}"
         plural = "" if expected == "1" else "s"
-        return f"{self.name}() takes {expected} argument{plural}, got {count}"
+        if count < low:
+            missing = ", ".join(f"'{p.name}'" for p in self.params[count:low])
+            detail = f"missing {missing}"
+        else:
+            extra = count - len(self.params)
+            detail = f"{extra} too many"
+        return f"{self.name}() takes {expected} argument{plural}, got {count} ({detail})"
 
     def bind(self, args: list[Any]) -> list[Any]:
         """Check and convert positional arguments; raises ScriptError naming the parameter."""

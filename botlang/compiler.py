@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from botlang.builtins import REGISTRY, Builtin, CallContext, Registry, load_stdlib
-from botlang.errors import BotlangError, LimitExceeded, ParseError, ScriptError
+from botlang.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
 from botlang.limits import DEFAULT_LIMITS, Limits
 from botlang.runtime import ops
 from botlang.runtime.scopes import Environment
@@ -158,9 +158,17 @@ class _CodeGen:
 
     def builtin(self, node: ast.Call) -> str:
         problem = self.registry.call_problem(node.name, len(node.args))
+        fn = self.registry.get(node.name)
+        if problem and fn is not None:
+            raise ArgumentError(
+                problem,
+                line=node.line,
+                column=node.column,
+                source=self.source,
+                filename=self.filename,
+            )
         if problem:
             raise self.parse_error(problem, node)
-        fn = self.registry.get(node.name)
         if node.name not in self._builtin_names:
             ref = f"_f{len(self._builtin_names)}"
             self._builtin_names[node.name] = ref

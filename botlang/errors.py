@@ -94,6 +94,16 @@ class ScriptError(BotlangError):
     kind = "runtime error"
 
 
+class ArgumentError(ParseError, ScriptError):
+    """A call with the wrong number of arguments, found when the script is compiled.
+
+    It is a ParseError (nothing ran) and a ScriptError (the same family as a bad argument
+    value found at run time), so code catching either sees it.
+    """
+
+    kind = "argument error"
+
+
 class LimitExceeded(ScriptError):
     """A script went past one of the limits in ``botlang.limits``."""
 

@@ -110,3 +110,16 @@ def test_parse_errors_position_inside_multiline_statement() -> None:
     with pytest.raises(ParseError) as info:
         botlang.compile("d = {\n  'a': 1,\n  'b' 2\n}")
     assert info.value.line == 3
+
+
+def test_argument_count_errors_are_found_at_compile_time_and_name_the_parameters() -> None:
+    from botlang import ArgumentError
+
+    with pytest.raises(ArgumentError) as info:
+        botlang.compile("a = 1\nx = len(a, 2)")
+    err = info.value
+    assert isinstance(err, ParseError) and isinstance(err, ScriptError)
+    assert (err.line, err.column) == (2, 5)
+    assert err.message == "len() takes 1 argument, got 2 (1 too many)"
+    with pytest.raises(ScriptError, match=r"float\(\) takes 1 argument, got 0 \(missing 'value'\)"):
+        botlang.run("x = float()")

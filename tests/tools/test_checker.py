@@ -50,7 +50,7 @@ def test_broken_file(name: str) -> None:
     ("name", "words"),
     [
         ("unknown_function.calc", "unknown function 'lenght'; did you mean len()?"),
-        ("arity.calc", "round() takes 1 to 2 arguments, got 0"),
+        ("arity.calc", "round() takes 1 to 2 arguments, got 0 (missing 'x')"),
         ("read_only.calc", "'client_id' is a system variable and is read-only"),
         ("literal_text.calc", "stored as the text 'Первичное жилье'; put it in quotes"),
         ("unknown_block.bot", "'menue'; did you mean 'menu'?"),
