@@ -31,7 +31,7 @@ from botlang.flow.model import Arrow, Block, Flow, Trigger
 from botlang.limits import DEFAULT_LIMITS, Limits
 from botlang.runtime.scopes import Environment
 from botlang.runtime.values import to_json_ready, truthy
-from botlang.store.base import ClientState, Store, encode
+from botlang.store.base import ClientRecord, ClientState, Store, encode
 from botlang.telephony import CallResult, GuardedTelephony, Telephony, guarded
 
 # message_from_outside values (Salebot's)
@@ -163,6 +163,33 @@ class _TurnTelephony(GuardedTelephony):
         return result
 
 
+def system_variables(
+    now: datetime,
+    client: ClientRecord,
+    *,
+    question: str | None,
+    block: str | None,
+    message_from_outside: int,
+    name: str | None,
+) -> dict[str, Any]:
+    """The read-only variables (SYSTEM_VARIABLES) a run sees, for a client at ``now``."""
+    return {
+        "question": question,
+        "message_id": block,
+        "message_from_outside": message_from_outside,
+        "current_date": now.strftime("%d.%m.%Y"),
+        "current_time": now.strftime("%H:%M"),
+        "next_day": (now + timedelta(days=1)).strftime("%d.%m.%Y"),
+        "weekday": now.isoweekday(),
+        "timestamp": int(now.timestamp()),
+        "client_id": client.client_id,
+        "client_type": client.client_type,
+        "platform_id": client.phone or client.client_id,
+        "name": name,
+        "phone": client.phone,
+    }
+
+
 class ScopedClientAccess:
     """``get_client_var``/``set_client_var`` for one run: this client through the run's
     environment (so the change is part of the turn), others through the store."""
@@ -218,21 +245,14 @@ class _Run:
             "deal": _texts(state.deal_vars),
             "project": _texts(state.project_vars),
         }
-        self.system: dict[str, Any] = {
-            "question": turn.text,
-            "message_id": self.current,
-            "message_from_outside": message_from_outside,
-            "current_date": now.strftime("%d.%m.%Y"),
-            "current_time": now.strftime("%H:%M"),
-            "next_day": (now + timedelta(days=1)).strftime("%d.%m.%Y"),
-            "weekday": now.isoweekday(),
-            "timestamp": int(now.timestamp()),
-            "client_id": client.client_id,
-            "client_type": client.client_type,
-            "platform_id": client.phone or client.client_id,
-            "name": state.session.get(SESSION_NAME),
-            "phone": client.phone,
-        }
+        self.system = system_variables(
+            now,
+            client,
+            question=turn.text,
+            block=self.current,
+            message_from_outside=message_from_outside,
+            name=state.session.get(SESSION_NAME),
+        )
         self.env = Environment(
             state.deal_vars,
             client=state.client_vars,

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botlang.builtins import CallContext
@@ -22,7 +22,12 @@ from botlang.clients import ClientType
 from botlang.compiler import compile_expression, compile_program, compile_template
 from botlang.errors import BotlangError
 from botlang.flow import FROM_CLIENT, Bot, Turn
-from botlang.flow.session import SESSION_BLOCK, SESSION_NAME, ScopedClientAccess
+from botlang.flow.session import (
+    SESSION_BLOCK,
+    SESSION_NAME,
+    ScopedClientAccess,
+    system_variables,
+)
 from botlang.phones import normalize_phone
 from botlang.runtime.scopes import SCOPES, SYSTEM_VARIABLES, Environment
 from botlang.store import ClientRecord, Store, open_store
@@ -273,21 +278,14 @@ class Conversation:
         block = session.get(SESSION_BLOCK)
         if self.bot is None or block not in self.bot.flow.blocks:
             block = None
-        return {
-            "question": self.last_text,
-            "message_id": block,
-            "message_from_outside": FROM_CLIENT,
-            "current_date": now.strftime("%d.%m.%Y"),
-            "current_time": now.strftime("%H:%M"),
-            "next_day": (now + timedelta(days=1)).strftime("%d.%m.%Y"),
-            "weekday": now.isoweekday(),
-            "timestamp": int(now.timestamp()),
-            "client_id": client.client_id,
-            "client_type": client.client_type,
-            "platform_id": client.phone or client.client_id,
-            "name": session.get(SESSION_NAME),
-            "phone": client.phone,
-        }
+        return system_variables(
+            now,
+            client,
+            question=self.last_text,
+            block=block,
+            message_from_outside=FROM_CLIENT,
+            name=session.get(SESSION_NAME),
+        )
 
     # -- scripts and templates -------------------------------------------------------------
 
