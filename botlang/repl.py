@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from botlang.errors import BotlangError, ParseError
 from botlang.runtime.values import display
+from botlang.telephony import RecordingTelephony
 from botlang.testing.conversation import (
     CLIENT_TYPES,
     Conversation,
@@ -64,7 +65,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("clients", "", "list the clients of this session"),
     Command("reset", "", "forget the client's variables and its place in the flow"),
-    Command("calls", "", "telephony calls asked for (recorded, never placed)"),
+    Command("calls", "", "telephony calls asked for (recorded; placed only with --place-calls)"),
     Command("outcome", "OUTCOME [next]", "how later calls end: busy, no-answer, 1121, ..."),
     Command("clock", "[TIME|now]", "fix the time the bot sees, e.g. :clock 2024-01-15 18:30"),
     Command("doc", "FUNCTION", "a builtin function's signature and description"),
@@ -191,7 +192,8 @@ class Repl:
 
         line = describe_call(kind, args, result)
         self.transcript.append(line)
-        self.say(f"{line}  (recorded, not placed)")
+        placed = self.conversation.telephony.forward is not None
+        self.say(f"{line}  ({'placed through Mango Office' if placed else 'recorded, not placed'})")
 
     # -- talking to the bot ----------------------------------------------------------------
 
@@ -749,17 +751,59 @@ def register(subparsers: Any) -> None:
         "repl",
         help="interactive calculator and bot conversation, per client",
         description="Try calculator statements, or talk to a bot as a client. Calls are "
-        "recorded, never placed. Reads lines without prompts when stdin is not a terminal.",
+        "recorded, never placed, unless --place-calls is given with a --config that has a "
+        "[mango] section. Reads lines without prompts when stdin is not a terminal.",
     )
     parser.add_argument("file", nargs="?", help="a .bot flow or a calculator script to load")
     parser.add_argument("--client", metavar="PHONE", help="start as the client with this phone")
     parser.add_argument("--clock", metavar="TIME", help="fix the time, e.g. '2024-01-15 12:00'")
+    parser.add_argument(
+        "--config", metavar="FILE", help="botlang.toml: the project's flow and Mango account"
+    )
+    parser.add_argument(
+        "--place-calls",
+        action="store_true",
+        help="place real Mango Office calls through --config's [mango] account "
+        "(still spam-guarded and shown by :calls)",
+    )
     parser.set_defaults(func=run_repl)
+
+
+def _telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path | None]:
+    """The REPL's telephony (recording; forwarding to Mango with --place-calls) and the
+    flow named by --config. Raises ValueError with a message for the user."""
+    if args.place_calls and not args.config:
+        raise ValueError("--place-calls needs --config with a [mango] section")
+    if not args.config:
+        return RecordingTelephony(), None
+    from botlang.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    forward = None
+    if args.place_calls:
+        if config.mango is None:
+            raise ValueError(f"{args.config}: --place-calls needs a [mango] section")
+        from botlang.telephony.mango import MangoOffice
+
+        forward = MangoOffice(
+            config.mango.api_key.get_secret_value(),
+            config.mango.api_salt.get_secret_value(),
+            base_url=config.mango.base_url,
+        )
+    return RecordingTelephony(forward=forward), config.project.flow
 
 
 def run_repl(args: argparse.Namespace) -> int:
     """Handler of ``botlang repl``."""
-    conversation = Conversation()
+    try:
+        telephony, flow = _telephony_from(args)
+    except ValueError as exc:
+        print(f"botlang repl: {exc}", file=sys.stderr)
+        return 2
+    conversation = Conversation(telephony=telephony)
     if args.client:
         conversation.switch_client(args.client)
     if args.clock:
@@ -769,8 +813,10 @@ def run_repl(args: argparse.Namespace) -> int:
             print(f"botlang repl: {exc}", file=sys.stderr)
             return 2
     repl = Repl(conversation)
-    if args.file:
-        repl.load(Path(args.file))
+    if args.file or flow:
+        repl.load(Path(args.file) if args.file else flow)
+    if telephony.forward is not None:
+        repl.say("calls are PLACED through Mango Office (--place-calls)")
     if sys.stdin.isatty() and sys.stdout.isatty():
         return interactive(repl)
     return scripted(repl, sys.stdin)

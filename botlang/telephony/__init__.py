@@ -153,7 +153,11 @@ class RecordingTelephony:
         clock: Callable[[], float] = time.time,
         users: list[dict[str, Any]] | None = None,
         groups: list[dict[str, Any]] | None = None,
+        forward: Telephony | None = None,
     ) -> None:
+        # With ``forward``, calls are placed through that adapter and its real answers
+        # recorded (the REPL with a configured Mango account); configured outcomes are unused.
+        self.forward = forward
         self.calls: list[CallRecord] = []
         self._default = _to_result(result)
         self._by_phone: dict[str, CallResult] = {}
@@ -185,12 +189,15 @@ class RecordingTelephony:
 
     def employee_call(self, extension: str, phone: str) -> CallResult:
         """Record an employee callback and answer with the configured outcome."""
-        return self._record("employee", {"extension": str(extension), "phone": str(phone)})
+        placed = self.forward.employee_call(extension, phone) if self.forward else None
+        args = {"extension": str(extension), "phone": str(phone)}
+        return self._record("employee", args, placed=placed)
 
     def group_call(self, group: str, line_number: str, phone: str) -> CallResult:
         """Record a group callback and answer with the configured outcome."""
+        placed = self.forward.group_call(group, line_number, phone) if self.forward else None
         args = {"group": str(group), "line_number": str(line_number), "phone": str(phone)}
-        return self._record("group", args)
+        return self._record("group", args, placed=placed)
 
     def hangup(self, call_id: str) -> CallResult:
         """Record a hangup; always succeeds."""
@@ -226,8 +233,17 @@ class RecordingTelephony:
         return self.calls[-1] if self.calls else None
 
     def _record(
-        self, kind: str, args: dict[str, str], fixed: CallResult | None = None
+        self,
+        kind: str,
+        args: dict[str, str],
+        fixed: CallResult | None = None,
+        *,
+        placed: CallResult | None = None,
     ) -> CallResult:
+        if placed is not None:  # a real answer: recorded as it is, command_id included
+            with self._lock:
+                self.calls.append(CallRecord(kind, dict(args), self._clock(), placed))
+            return placed
         with self._lock:
             if fixed is not None:
                 answer = fixed

@@ -272,3 +272,48 @@ def test_a_terminal_session_with_an_error_recovery_and_history(tmp_path: Path) -
     again.read_until(r'"history"[\s\S]*calc>')  # typed before the prompt, keys may be lost
     again.type("\x04")  # Ctrl-D leaves
     assert again.close() == 0
+
+
+def test_place_calls_forwards_to_mango_through_the_config(tmp_path: Path) -> None:
+    """With --config and --place-calls the REPL places real calls (here: the simulator)."""
+    from botlang.telephony.simulator import MangoSimulator
+
+    sim = MangoSimulator("repl-key", "repl-salt")
+    with sim.serve() as base_url:
+        flow = tmp_path / "bot.bot"
+        flow.write_text(
+            "block start\n"
+            "  calculator:\n"
+            "    r = mango_employee_call('219', '+7 900 444-33-22')\n"
+            "  message: #{r['result']} #{r['command_id'] != None}\n",
+            encoding="utf-8",
+        )
+        config = tmp_path / "botlang.toml"
+        config.write_text(
+            f'[project]\nflow = "bot.bot"\n'
+            f'[mango]\napi_key = "repl-key"\napi_salt = "repl-salt"\nbase_url = "{base_url}"\n',
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "botlang.cli", "repl", "--config", str(config), "--place-calls"],
+            input="hello\n:calls\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "PLACED" in done.stdout
+    assert "1000 True" in done.stdout
+    assert [c.payload["to_number"] for c in sim.commands if c.payload] == ["79004443322"]
+
+
+def test_place_calls_needs_a_config() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "botlang.cli", "repl", "--place-calls"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--place-calls needs --config" in done.stderr
