@@ -28,6 +28,7 @@ class Limits:
     max_collection_items: int = 100_000  # list or dict length
     max_value_chars: int = 100_000  # a stored variable's size, measured as its JSON text
     max_power_exponent: int = 10_000  # |b| in a ** b for integers
+    max_factorial: int = 1_000  # fac(n): 1000! has 2,568 digits
     max_int_digits: int = 4_300  # CPython's own int/str conversion limit
     max_repeat_chars: int = 100_000  # "ab" * n
 

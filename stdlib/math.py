@@ -178,6 +178,38 @@ def tan(x: Number) -> float:
     return math.tan(x)
 
 
+@builtin("asin")
+def asin(x: Number) -> float:
+    """The arc sine of x (from -1 to 1), in radians."""
+    if not -1 <= x <= 1:
+        raise ScriptError(f"asin(): x must be from -1 to 1, got {x}")
+    return math.asin(x)
+
+
+@builtin("acos")
+def acos(x: Number) -> float:
+    """The arc cosine of x (from -1 to 1), in radians."""
+    if not -1 <= x <= 1:
+        raise ScriptError(f"acos(): x must be from -1 to 1, got {x}")
+    return math.acos(x)
+
+
+@builtin("atan")
+def atan(x: Number) -> float:
+    """The arc tangent of x, in radians."""
+    return math.atan(x)
+
+
+@builtin("fac")
+def fac(ctx: CallContext, n: int) -> int:
+    """n! — the factorial of a whole number n from 0 to 1000 (fac(5) → 120)."""
+    if n < 0:
+        raise ScriptError(f"fac(): n must not be negative, got {n}")
+    if n > ctx.limits.max_factorial:
+        raise LimitExceeded(f"fac(): n is {n}; the limit is {ctx.limits.max_factorial}")
+    return math.factorial(n)
+
+
 # ------------------------------------------------------------------ number checks
 
 

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from botlang import LimitExceeded
+import botlang
+from botlang import LimitExceeded, ScriptError
 from botlang.limits import DEFAULT_LIMITS
 
 from .support import error_of, ev, run
@@ -177,3 +178,34 @@ def test_hash_input_is_bounded(name: str) -> None:
     assert len(run(f"y = {name}('0123456789')", limits=limits)["y"]) > 0
     error = error_of(f"{name}('01234567890')", limits=limits, kind=LimitExceeded)
     assert error.message.startswith(f"{name}(): the text is 11 characters long")
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("fac(0)", 1),
+        ("fac(5)", 120),
+        ("fac('6')", 720),
+        ("atan(0)", 0.0),
+        ("asin(1) * 2", math.pi),
+        ("acos(1)", 0.0),
+    ],
+)
+def test_factorial_and_inverse_trigonometry(expr: str, value: float) -> None:
+    assert botlang.evaluate(expr) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("expr", "words", "kind"),
+    [
+        ("fac(-1)", "must not be negative", ScriptError),
+        ("fac(1001)", "limit is 1000", LimitExceeded),
+        ("fac(2.5)", "whole number", ScriptError),
+        ("asin(2)", "from -1 to 1", ScriptError),
+        ("acos(-1.5)", "from -1 to 1", ScriptError),
+    ],
+)
+def test_factorial_and_inverse_trigonometry_errors(expr: str, words: str, kind: type) -> None:
+    with pytest.raises(kind, match=words) as info:
+        botlang.evaluate(expr)
+    assert info.value.column == 1
