@@ -13,6 +13,8 @@ api_salt_env = "MANGO_API_SALT"     # or api_salt = "..."
 host = "127.0.0.1"
 port = 8080
 message_token_env = "BOTLANG_MESSAGE_TOKEN"   # or message_token = "..."; POST /message needs it
+outgoing_url = "https://bot.example.com/botlang/outgoing"   # or outgoing_url_env = "..."
+outgoing_token_env = "BOTLANG_OUTGOING_TOKEN" # or outgoing_token = "..."; sent as a bearer token
 [guard]                             # the spam guard (defaults shown)
 enabled = true
 calls_per_number = 3                # calls to one client number (both kinds) ...
@@ -72,6 +74,7 @@ GUARD_SCHEMES = ("memory", "redis", "rediss")
 MIN_TOKEN_CHARS = 16
 
 _DIGITS = re.compile(r"[0-9]+")
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 class ConfigError(Exception):
@@ -216,17 +219,24 @@ class MangoConfig(Section):
 
 
 class ServerConfig(Section):
-    """``[server]``: where ``botlang serve`` listens, and the token ``POST /message`` needs."""
+    """``[server]``: where ``botlang serve`` listens, the token ``POST /message`` needs, and
+    where the messages of the turns it runs on its own (event callbacks) are delivered."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     message_token: SecretStr | None = None  # None: /message is open (a warning at start-up)
     message_token_env: str | None = None
+    outgoing_url: str | None = None  # None: those messages are logged, not delivered
+    outgoing_url_env: str | None = None
+    outgoing_token: SecretStr | None = None  # sent as "Authorization: Bearer <token>"
+    outgoing_token_env: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _token_from_env(cls, data: Any, info: ValidationInfo) -> Any:
-        return _secrets_from_env(data, info, ("message_token",), required=False)
+        return _secrets_from_env(
+            data, info, ("message_token", "outgoing_url", "outgoing_token"), required=False
+        )
 
     @field_validator("message_token")
     @classmethod
@@ -234,6 +244,36 @@ class ServerConfig(Section):
         if token is not None and len(token.get_secret_value().strip()) < MIN_TOKEN_CHARS:
             raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters")
         return token
+
+    @field_validator("outgoing_url")
+    @classmethod
+    def _check_outgoing_url(cls, url: str | None) -> str | None:
+        # Messages never quote the URL: it may carry credentials.
+        if url is None:
+            return None
+        text = url.strip()
+        try:
+            parts = urlsplit(text)
+            _ = parts.port  # ValueError unless a number
+        except ValueError:
+            raise ValueError("not a valid URL; expected https://HOST/PATH") from None
+        if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an https:// or http:// URL with a host")
+        return text
+
+    @field_validator("outgoing_token")
+    @classmethod
+    def _one_word(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not _TOKEN.fullmatch(token.get_secret_value().strip()):
+            raise ValueError("must be printable ASCII without spaces (it goes in an HTTP header)")
+        return None if token is None else SecretStr(token.get_secret_value().strip())
+
+    @model_validator(mode="after")
+    def _token_needs_url(self) -> ServerConfig:
+        if self.outgoing_token is not None and self.outgoing_url is None:
+            key = "outgoing_token_env" if self.outgoing_token_env else "outgoing_token"
+            raise KeyProblem(((key,), "only used with outgoing_url (or outgoing_url_env)"))
+        return self
 
 
 class GuardConfig(Section):

@@ -208,6 +208,26 @@ INVALID = [
         "server.message_token_env: give either message_token or message_token_env",
     ),
     (
+        PROJECT + '[server]\noutgoing_url = "ftp://bot.example.com/in"\n',
+        "server.outgoing_url: must be an https:// or http:// URL with a host",
+    ),
+    (
+        PROJECT + '[server]\noutgoing_url = "https://"\n',
+        "server.outgoing_url: must be an https:// or http:// URL with a host",
+    ),
+    (
+        PROJECT + '[server]\noutgoing_url_env = "NOT_SET_ANYWHERE"\n',
+        "server.outgoing_url_env: environment variable NOT_SET_ANYWHERE is not set",
+    ),
+    (
+        PROJECT + '[server]\noutgoing_token = "tok-without-a-url"\n',
+        "server.outgoing_token: only used with outgoing_url",
+    ),
+    (
+        PROJECT + '[server]\noutgoing_url = "https://h/in"\noutgoing_token = "two words"\n',
+        "server.outgoing_token: must be printable ASCII without spaces",
+    ),
+    (
         '[project]\nflow = "b.bot"\nmessengers = ["whatsap"]\n',
         "project.messengers[0]: unknown messenger 'whatsap'",
     ),
@@ -356,6 +376,32 @@ def test_message_token_from_the_environment(tmp_path: Path) -> None:
     assert config.server.message_token is not None
     assert config.server.message_token.get_secret_value() == "tok-0123456789-abcdef"
     assert "tok-0123456789-abcdef" not in repr(config)
+
+
+def test_outgoing_url_and_token(tmp_path: Path) -> None:
+    config = load(tmp_path, PROJECT)
+    assert config.server.outgoing_url is None and config.server.outgoing_token is None
+    text = (
+        PROJECT + '[server]\noutgoing_url_env = "TEST_OUTGOING_URL"\n'
+        'outgoing_token_env = "TEST_OUTGOING_TOKEN"\n'
+    )
+    env = {"TEST_OUTGOING_URL": "https://bot.example.com/in", "TEST_OUTGOING_TOKEN": "otk-4411"}
+    config = load(tmp_path, text, env=env)
+    assert config.server.outgoing_url == "https://bot.example.com/in"
+    assert config.server.outgoing_token is not None
+    assert config.server.outgoing_token.get_secret_value() == "otk-4411"
+    assert "otk-4411" not in repr(config)
+    text = PROJECT + '[server]\noutgoing_url = "http://127.0.0.1:8099/in"\n'
+    assert load(tmp_path, text).server.outgoing_url == "http://127.0.0.1:8099/in"
+
+
+def test_outgoing_token_not_in_error_messages(tmp_path: Path) -> None:
+    text = PROJECT + '[server]\noutgoing_token = "secret token-8812"\noutgoing_url = "x"\n'
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text)
+    message = str(caught.value)
+    assert "server.outgoing_token" in message and "server.outgoing_url" in message
+    assert "token-8812" not in message
 
 
 def test_guard_url_not_in_error_messages(tmp_path: Path) -> None:

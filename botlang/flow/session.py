@@ -519,6 +519,7 @@ class Bot:
         *,
         variables: Mapping[str, Any] | None = None,
         message_from_outside: int = FROM_TELEPHONY,
+        before_commit: Callable[[Turn], None] | None = None,
     ) -> Turn:
         """Handle an event, such as a finished call, delivered as a callback text
         (``answered``, ``busy``, ``no_answer``, ...).
@@ -526,6 +527,10 @@ class Bot:
         ``variables`` are first set as client variables (in the same transaction), then
         only callback arrows (``on: callback``) are checked; with none matching, the client
         stays where it is. ``message_from_outside`` is 5 (telephony) unless given.
+
+        ``before_commit(turn)`` is called with the finished turn inside its transaction,
+        just before the commit: store calls it makes on this thread commit with the turn,
+        and if it raises, nothing of the turn is written.
         """
         return self._turn(
             store,
@@ -535,6 +540,7 @@ class Bot:
             Trigger.CALLBACK,
             message_from_outside,
             variables=variables,
+            before_commit=before_commit,
         )
 
     def enter(
@@ -584,6 +590,7 @@ class Bot:
         variables: Mapping[str, Any] | None = None,
         target: str | None = None,
         name: str | None = None,
+        before_commit: Callable[[Turn], None] | None = None,
     ) -> Turn:
         text = "" if text is None else str(text)
         if len(text) > self.limits.max_message_chars:
@@ -601,6 +608,8 @@ class Bot:
                 run.preset(variables)
             run.run(target)
             run.finish()
+            if before_commit is not None:
+                before_commit(turn)
         return turn
 
     def __repr__(self) -> str:

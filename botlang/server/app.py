@@ -13,6 +13,9 @@ the worker threads and stops them (flushing queued writes) on shutdown. Statuses
     JSON ``{"phone" | "client_id", "text", "name"?}`` → the bot's answers (200); 401 no or
     wrong ``Authorization: Bearer <token>`` when ``[server] message_token`` is set; 400
     malformed, 404 unknown client id, 413 too large, 503 too many turns at once.
+``GET /outbox?status=pending|failed|done&limit=N``
+    the outgoing messages queued for ``[server] outgoing_url`` and what became of them
+    (same bearer token as ``/message``); 400 for a bad status or limit.
 ``GET /health``
     200 with the worker's state and the backlog; 503 when a thread has died.
 """
@@ -30,6 +33,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -42,10 +46,12 @@ from botlang.limits import DEFAULT_LIMITS, Limits
 from botlang.phones import InvalidPhone
 from botlang.server.inbox import InboxWriter, Overloaded, StoreGate
 from botlang.server.logs import log, redact_path
+from botlang.server.outbox import OutboxSender, describe_url
 from botlang.server.ratelimit import RateLimiter, retry_after
 from botlang.server.webhook import PING, BadDelivery, classify, parse_form, read_delivery
 from botlang.server.worker import Worker, note_command
 from botlang.store import Store, open_store
+from botlang.store.base import INBOX_STATUSES
 from botlang.telephony import GuardedTelephony, Telephony
 from botlang.telephony.guard import guard_from_config
 from botlang.telephony.signing import verify_form
@@ -66,8 +72,9 @@ class TooLarge(Exception):
 
 class Service:
     """Everything the app runs on (``app.state.service``): the store behind its gate, the
-    bot, the inbox writer and the worker, the limits, the webhook's secrets and the token
-    ``POST /message`` requires (None: none)."""
+    bot, the inbox writer, the worker and the outbox sender (None without an
+    ``outgoing_url``), the limits, the webhook's secrets and the token ``POST /message``
+    requires (None: none)."""
 
     def __init__(
         self,
@@ -83,6 +90,8 @@ class Service:
         run_worker: bool = True,
         owned: list[Callable[[], None]] | None = None,
         message_token: str | None = None,
+        outgoing_url: str | None = None,
+        outgoing_token: str | None = None,
     ) -> None:
         self.config = config
         self.gate = StoreGate(store)
@@ -97,6 +106,12 @@ class Service:
         self.messengers: tuple[str, ...] = config.project.messengers if config else ()
         self.limiter = RateLimiter(limits.max_webhook_requests_per_second, clock=clock)
         self.message_slots = threading.BoundedSemaphore(limits.max_concurrent_messages)
+        self.outgoing_url = outgoing_url
+        self.sender: OutboxSender | None = None
+        if outgoing_url is not None:
+            self.sender = OutboxSender(
+                self.gate, outgoing_url, token=outgoing_token, timeout=limits.http_timeout_seconds
+            )
         self.worker = Worker(
             self.gate,
             bot,
@@ -104,6 +119,8 @@ class Service:
             retention_seconds=limits.inbox_retention_seconds,
             on_processed=self.processed,
             on_idle=self.refresh_backlog_now_and_then,
+            outbox=self.sender is not None,
+            on_outbox=self.sender.wake if self.sender is not None else None,
         )
         self.writer = InboxWriter(
             self.gate, max_pending=limits.max_pending_writes, on_added=self.added
@@ -130,7 +147,7 @@ class Service:
 
     def refresh_backlog(self) -> None:
         """Re-count pending events from the store (other processes add and take too)."""
-        pending = self.gate.inbox_stats()["pending"]
+        pending = self.gate.inbox_stats(queue="events")["pending"]
         with self._backlog_lock:
             self.backlog = pending
         self._last_count = time.monotonic()
@@ -144,11 +161,14 @@ class Service:
             self.refresh_backlog()
 
     def start(self) -> None:
-        """Start the inbox writer and (unless ``run_worker`` is off) the worker."""
+        """Start the inbox writer and (unless ``run_worker`` is off) the worker and the
+        outbox sender."""
         self.refresh_backlog()
         self.writer.start()
         if self.run_worker:
             self.worker.start()
+            if self.sender is not None:
+                self.sender.start()
         guard = getattr(self.telephony, "guard", None)
         log(
             logger,
@@ -160,14 +180,23 @@ class Service:
             webhook=self.api_key is not None,
             message_auth=self.message_token is not None,
             guard=_describe_guard(guard),
+            outgoing=describe_url(self.outgoing_url) if self.outgoing_url else "off",
         )
         if self.message_token is None:
             log(
                 logger,
                 logging.WARNING,
                 "message.unauthenticated",
-                detail="POST /message accepts any caller; set [server] message_token_env "
-                "(or keep [server] host on 127.0.0.1)",
+                detail="POST /message and GET /outbox accept any caller; set [server] "
+                "message_token_env (or keep [server] host on 127.0.0.1)",
+            )
+        if self.outgoing_url is None:
+            log(
+                logger,
+                logging.INFO,
+                "outbox.off",
+                detail="no [server] outgoing_url: the messages of event turns are logged "
+                "(event=message.out), not delivered",
             )
         if guard is not None and guard.enabled and not guard.available():
             log(
@@ -179,9 +208,12 @@ class Service:
             )
 
     def stop(self) -> None:
-        """Flush the inbox writer, stop the worker, close what the app opened."""
+        """Flush the inbox writer, stop the worker and the sender, close what the app
+        opened."""
         self.writer.stop()
         self.worker.stop()
+        if self.sender is not None:
+            self.sender.stop()
         self.close_owned()
         log(logger, logging.INFO, "server.stopped")
 
@@ -261,11 +293,9 @@ def create_app(
         clock=clock or time.monotonic,
         run_worker=worker,
         owned=owned,
-        message_token=(
-            config.server.message_token.get_secret_value()
-            if config is not None and config.server.message_token is not None
-            else None
-        ),
+        message_token=_secret(config.server.message_token) if config is not None else None,
+        outgoing_url=config.server.outgoing_url if config is not None else None,
+        outgoing_token=_secret(config.server.outgoing_token) if config is not None else None,
     )
 
     @contextlib.asynccontextmanager
@@ -280,6 +310,7 @@ def create_app(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/message", message, methods=["POST"]),
+            Route("/outbox", outbox, methods=["GET"]),
             Route("/mango_webhook/{key}/{path:path}", mango_webhook, methods=["POST"]),
             Route("/mango_webhook/{key}", mango_webhook, methods=["POST"]),
         ],
@@ -287,6 +318,10 @@ def create_app(
     )
     app.state.service = service
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 def _describe_guard(guard: Any) -> str:
@@ -472,23 +507,32 @@ def _authorized(request: Request, token: str) -> bool:
     return hmac.compare_digest(given.strip().encode("latin-1"), token.encode("utf-8"))
 
 
+def _unauthorized(request: Request, service: Service, event: str) -> Response | None:
+    """401 (logged as ``event``) unless the request carries the bearer token, when one is
+    set; None when it may go on."""
+    if service.message_token is None or _authorized(request, service.message_token):
+        return None
+    log(
+        logger,
+        logging.WARNING,
+        event,
+        status=401,
+        reason="missing or wrong bearer token",
+        peer=request.client.host if request.client else None,
+    )
+    return JSONResponse(
+        {"error": "unauthorized: send Authorization: Bearer <token>"},
+        401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 async def message(request: Request) -> Response:
     """``POST /message``: a client's incoming text → what the bot answers."""
     service: Service = request.app.state.service
-    if service.message_token is not None and not _authorized(request, service.message_token):
-        log(
-            logger,
-            logging.WARNING,
-            "message.rejected",
-            status=401,
-            reason="missing or wrong bearer token",
-            peer=request.client.host if request.client else None,
-        )
-        return JSONResponse(
-            {"error": "unauthorized: send Authorization: Bearer <token>"},
-            401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    refused = _unauthorized(request, service, "message.rejected")
+    if refused is not None:
+        return refused
     try:
         body = await read_body(request, service.limits.max_request_body_bytes)
     except TooLarge:
@@ -530,6 +574,59 @@ async def message(request: Request) -> Response:
     return JSONResponse(answer)
 
 
+# -- the outbox -------------------------------------------------------------------------------
+
+OUTBOX_LISTED_DEFAULT = 50
+OUTBOX_LISTED_MAX = 500
+
+
+def _outbox_listing(service: Service, status: str, limit: int) -> dict[str, Any]:
+    gate = service.gate
+    now = gate.clock()
+    items = gate.inbox_items(status, queue="outbox", limit=limit)
+    return {
+        "outgoing": "on" if service.outgoing_url else "off",
+        "counts": gate.inbox_stats(queue="outbox"),
+        "items": [
+            {
+                "id": item.payload.get("id"),
+                "status": item.status,
+                "attempts": item.attempts,
+                "error": item.error,
+                "created_at": item.created_at,
+                "finished_at": item.finished_at,
+                "next_attempt_at": (
+                    item.lease_until
+                    if item.status == "pending" and item.lease_until > now
+                    else None
+                ),
+                "message": item.payload,
+            }
+            for item in items
+        ],
+    }
+
+
+async def outbox(request: Request) -> Response:
+    """``GET /outbox?status=pending|failed|done&limit=N``: outgoing messages and their fate."""
+    service: Service = request.app.state.service
+    refused = _unauthorized(request, service, "outbox.rejected")
+    if refused is not None:
+        return refused
+    status = request.query_params.get("status", "pending")
+    if status not in INBOX_STATUSES:
+        return JSONResponse({"error": f"status must be one of {', '.join(INBOX_STATUSES)}"}, 400)
+    limit = request.query_params.get("limit", str(OUTBOX_LISTED_DEFAULT))
+    if not limit.isdigit() or not 1 <= int(limit) <= OUTBOX_LISTED_MAX:
+        return JSONResponse({"error": f"limit must be 1 to {OUTBOX_LISTED_MAX}"}, 400)
+    try:
+        listing = await anyio.to_thread.run_sync(_outbox_listing, service, status, int(limit))
+    except Exception as exc:
+        log(logger, logging.ERROR, "outbox.list_failed", error=type(exc).__name__)
+        return JSONResponse({"error": "the store is unavailable"}, 503)
+    return JSONResponse(listing)
+
+
 # -- health -----------------------------------------------------------------------------------
 
 
@@ -540,13 +637,24 @@ async def health(request: Request) -> Response:
     worker_state = "running" if service.worker.alive else "stopped"
     if not service.run_worker:
         worker_state = "off"
-    ok = writer_ok and worker_state != "stopped"
-    body = {
+    sender = service.sender
+    sender_state = "off"
+    if sender is not None and service.run_worker:
+        sender_state = "running" if sender.alive else "stopped"
+    ok = writer_ok and worker_state != "stopped" and sender_state != "stopped"
+    body: dict[str, Any] = {
         "status": "ok" if ok else "degraded",
         "inbox_writer": "running" if writer_ok else "stopped",
         "worker": worker_state,
         "backlog": service.backlog,
         "pending_writes": service.writer.pending,
         "processed": service.worker.processed,
+        "outbox": {"sender": sender_state},
     }
+    if sender is not None and sender_state != "off":
+        body["outbox"].update(
+            pending=sender.counts.get("pending"),
+            failed=sender.counts.get("failed"),
+            delivered=sender.delivered,
+        )
     return JSONResponse(body, 200 if ok else 503)

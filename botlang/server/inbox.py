@@ -109,13 +109,19 @@ class StoreGate:
         with self.writing():
             return self.inner.inbox_add(key, kind, payload)
 
-    def inbox_claim(self, limit: int = 100, *, lease_seconds: float | None = None) -> list[Any]:
+    def inbox_claim(
+        self, limit: int = 100, *, lease_seconds: float | None = None, queue: str | None = None
+    ) -> list[Any]:
         with self.writing():
-            return self.inner.inbox_claim(limit, lease_seconds=lease_seconds)
+            return self.inner.inbox_claim(limit, lease_seconds=lease_seconds, queue=queue)
 
     def inbox_done(self, item_id: int, error: str | None = None) -> None:
         with self.writing():
             self.inner.inbox_done(item_id, error)
+
+    def inbox_release(self, item_id: int, error: str, *, delay_seconds: float) -> None:
+        with self.writing():
+            self.inner.inbox_release(item_id, error, delay_seconds=delay_seconds)
 
     def inbox_prune(self, older_than_seconds: float) -> int:
         with self.writing():

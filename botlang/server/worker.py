@@ -1,10 +1,11 @@
 """The worker: takes events from the durable inbox and applies them to clients.
 
 One event is applied in one store transaction — the flow turn's own — together with the
-call's ``seq`` bookkeeping and the event's "done" mark, so it takes effect exactly once
-even if the process dies at any point: an event not marked done is handed out again
-(after its lease, :attr:`botlang.store.Store.inbox_lease_seconds`) and re-applied from
-scratch, because nothing of the first attempt was committed.
+call's ``seq`` bookkeeping, the event's "done" mark and (with an outbox) the turn's
+messages for the client, so it takes effect exactly once even if the process dies at any
+point: an event not marked done is handed out again (after its lease,
+:attr:`botlang.store.Store.inbox_lease_seconds`) and re-applied from scratch, because
+nothing of the first attempt was committed.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from botlang.phones import InvalidPhone
 from botlang.server.events import CallUpdate, update_for
 from botlang.server.inbox import Stale, StoreGate
 from botlang.server.logs import log
+from botlang.server.outbox import OUTBOX_KIND, log_messages, outgoing_message
 from botlang.server.webhook import BadDelivery, parse_event
 from botlang.store.base import ClientRecord, ClientState, InboxItem
 
 if TYPE_CHECKING:
     from botlang.flow import Bot
+    from botlang.flow.session import Turn
 
 logger = logging.getLogger("botlang.server.worker")
 
@@ -34,7 +37,12 @@ FROM_TELEPHONY = 5  # message_from_outside of a turn a telephony event starts (S
 
 class Worker:
     """A thread applying inbox events; ``bot`` is a :class:`botlang.flow.Bot` or None
-    (then events only set variables)."""
+    (then events only set variables).
+
+    With ``outbox`` on, the messages of each callback turn are queued in the store's
+    outbox in the turn's transaction (``on_outbox`` is told after the commit); with it
+    off they are logged (``event=message.out``).
+    """
 
     def __init__(
         self,
@@ -48,8 +56,12 @@ class Worker:
         retention_seconds: float = 3 * 24 * 3600,
         on_processed: Callable[[int], None] | None = None,
         on_idle: Callable[[], None] | None = None,
+        outbox: bool = False,
+        on_outbox: Callable[[], None] | None = None,
     ) -> None:
         self.gate = gate
+        self.outbox = outbox
+        self._on_outbox = on_outbox
         self.bot = bot
         self.messengers = tuple(messengers)
         self.batch = batch
@@ -115,7 +127,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and process it; the number of events claimed."""
-        items = self.gate.inbox_claim(self.batch)
+        items = self.gate.inbox_claim(self.batch, queue="events")
         for item in items:
             if self._stop.is_set():
                 break  # the rest go back to the inbox when their lease ends
@@ -204,6 +216,14 @@ class Worker:
         def after(state: ClientState) -> None:
             gate.inbox_done(item.item_id)
 
+        queued: list[str] = []
+
+        def enqueue(turn: Turn) -> None:
+            # Inside the turn's transaction: the messages commit with it or not at all.
+            entry = outgoing_message(item, client, turn, gate.clock())
+            if entry is not None and gate.inbox_add(entry[0], OUTBOX_KIND, entry[1]):
+                queued.append(entry[1]["id"])
+
         try:
             with gate.hooked(before, after):
                 if self.bot is None or update.callback is None:
@@ -211,12 +231,14 @@ class Worker:
                         state.client_vars.update(update.variables)
                     turn = None
                 else:
+                    extra: dict[str, Any] = {"before_commit": enqueue} if self.outbox else {}
                     turn = self.bot.handle_event(
                         gate.store,
                         client.client_id,
                         update.callback,
                         variables=update.variables,
                         message_from_outside=FROM_TELEPHONY,
+                        **extra,
                     )
         except Stale:
             self._finish(item)
@@ -227,10 +249,18 @@ class Worker:
             return "failed", type(exc).__name__
         if turn is not None:
             note_command(gate, client.client_id, turn)
-            blocks = ",".join(turn.blocks) or None
+            detail = f"blocks={','.join(turn.blocks) or None}"
+            if turn.messages:
+                detail += f" messages={len(turn.messages)}"
+            if queued:
+                detail += f" outbox={queued[0]}"
+                if self._on_outbox is not None:
+                    self._on_outbox()
+            elif not self.outbox:
+                log_messages(turn)
             if turn.errors:
-                return "applied", f"blocks={blocks} errors={len(turn.errors)}"
-            return "applied", f"blocks={blocks}"
+                detail += f" errors={len(turn.errors)}"
+            return "applied", detail
         return "applied", None
 
 

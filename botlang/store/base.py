@@ -5,6 +5,11 @@ and deal scope), the project scope, each client's runtime session, and two piece
 webhook bookkeeping: a durable inbox of received events and the highest ``seq`` applied
 per call.
 
+The inbox holds two queues, told apart by the item's kind: ``events`` (what webhooks
+received) and ``outbox`` (kinds starting with ``outbox/``: messages the service sends out,
+see :mod:`botlang.server.outbox`). Both have the same keys, leases, attempts and failures;
+each consumer claims from its own queue.
+
 Per-client isolation is structural: :meth:`Store.transaction` hands out exactly one
 client's scopes plus the project scope, and serialises work on that client across threads
 and processes. The only cross-client access is :meth:`Store.get_client_var` /
@@ -29,6 +34,9 @@ from botlang.errors import LimitExceeded, ScriptError
 from botlang.limits import DEFAULT_LIMITS, Limits
 
 INBOX_KEY_MAX_CHARS = 500
+OUTBOX_PREFIX = "outbox/"  # the kinds of the outbox queue
+QUEUES = ("events", "outbox")
+INBOX_STATUSES = ("pending", "done", "failed")
 
 
 class StoreError(Exception):
@@ -71,7 +79,7 @@ class ClientState:
 
 @dataclass(frozen=True)
 class InboxItem:
-    """One received webhook event waiting to be (or being) processed."""
+    """One inbox item: a received webhook event (or an outgoing message) and its state."""
 
     item_id: int
     key: str
@@ -79,6 +87,10 @@ class InboxItem:
     payload: dict[str, Any]
     attempts: int  # claims so far, this one included
     created_at: float
+    status: str = "pending"  # pending (claimed included), done or failed
+    error: str | None = None  # why it failed; for a pending item, why the last attempt did
+    finished_at: float | None = None
+    lease_until: float = 0.0  # a pending item is not handed out before this time
 
 
 @dataclass
@@ -183,21 +195,34 @@ class Store(ABC):
 
     @abstractmethod
     def inbox_claim(
-        self, limit: int = 100, *, lease_seconds: float | None = None
+        self, limit: int = 100, *, lease_seconds: float | None = None, queue: str | None = None
     ) -> list[InboxItem]:
-        """Lease up to ``limit`` pending events, oldest first.
+        """Lease up to ``limit`` pending items, oldest first (of ``queue`` only, if given:
+        ``"events"`` or ``"outbox"``).
 
-        Safe with several worker processes. A claimed event not marked done within the
+        Safe with several worker processes. A claimed item not marked done within the
         lease is handed out again; after ``inbox_max_attempts`` claims it is marked failed.
         """
 
     @abstractmethod
     def inbox_done(self, item_id: int, error: str | None = None) -> None:
-        """Mark a claimed event processed (or failed, with the error's text)."""
+        """Mark a claimed item processed (or failed, with the error's text)."""
 
     @abstractmethod
-    def inbox_stats(self) -> dict[str, int]:
+    def inbox_release(self, item_id: int, error: str, *, delay_seconds: float) -> None:
+        """Hand a claimed item back, to be claimed again no sooner than ``delay_seconds``
+        from now, noting why this attempt failed (StoreError unless it is pending)."""
+
+    @abstractmethod
+    def inbox_stats(self, *, queue: str | None = None) -> dict[str, int]:
         """Counts: ``pending`` (claimed included), ``claimed``, ``done``, ``failed``."""
+
+    @abstractmethod
+    def inbox_items(
+        self, status: str, *, queue: str | None = None, limit: int = 100
+    ) -> list[InboxItem]:
+        """Up to ``limit`` items with this status: pending ones oldest first (the order
+        they are handed out), finished ones newest first."""
 
     @abstractmethod
     def inbox_prune(self, older_than_seconds: float) -> int:
@@ -323,6 +348,29 @@ def encode_session(session: Mapping[str, Any]) -> str:
         return encode(dict(session))
     except (TypeError, ValueError) as exc:
         raise StoreError(f"the session is not JSON: {exc}") from None
+
+
+def check_queue(queue: str | None) -> None:
+    if queue is not None and queue not in QUEUES:
+        raise StoreError(f"unknown inbox queue {queue!r}; known: {', '.join(QUEUES)}")
+
+
+def check_status(status: str) -> None:
+    if status not in INBOX_STATUSES:
+        raise StoreError(f"unknown inbox status {status!r}; known: {', '.join(INBOX_STATUSES)}")
+
+
+def in_queue(kind: str, queue: str | None) -> bool:
+    """Whether an item of this kind belongs to ``queue`` (None: any queue)."""
+    if queue is None:
+        return True
+    return kind.startswith(OUTBOX_PREFIX) == (queue == "outbox")
+
+
+def given_up(attempts: int, last_error: str | None) -> str:
+    """The error recorded on an item claimed ``attempts`` times without finishing."""
+    text = f"given up after {attempts} attempts"
+    return f"{text}; last error: {last_error}" if last_error else text
 
 
 def check_inbox_key(key: str) -> None:

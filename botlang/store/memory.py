@@ -26,12 +26,16 @@ from botlang.store.base import (
     StoreError,
     UnknownClient,
     check_inbox_key,
+    check_queue,
+    check_status,
     decode,
     decoded,
     diff_scope,
     encode,
     encode_checked,
     encode_session,
+    given_up,
+    in_queue,
     search_text,
 )
 
@@ -280,8 +284,9 @@ class MemoryStore(Store):
             return True
 
     def inbox_claim(
-        self, limit: int = 100, *, lease_seconds: float | None = None
+        self, limit: int = 100, *, lease_seconds: float | None = None, queue: str | None = None
     ) -> list[InboxItem]:
+        check_queue(queue)
         lease = self.inbox_lease_seconds if lease_seconds is None else lease_seconds
         claimed: list[InboxItem] = []
         with self._tx():
@@ -289,8 +294,10 @@ class MemoryStore(Store):
             for item in list(self._inbox.values()):
                 if item.status != "pending" or item.lease_until > now:
                     continue
+                if not in_queue(item.kind, queue):
+                    continue
                 if item.attempts >= self.inbox_max_attempts:
-                    error = f"given up after {self.inbox_max_attempts} attempts"
+                    error = given_up(self.inbox_max_attempts, item.error)
                     worn = replace(
                         item, status="failed", error=error, finished_at=now, lease_until=0.0
                     )
@@ -300,17 +307,23 @@ class MemoryStore(Store):
                     continue
                 taken = replace(item, attempts=item.attempts + 1, lease_until=now + lease)
                 self._assign(self._inbox, item.item_id, taken)
-                claimed.append(
-                    InboxItem(
-                        taken.item_id,
-                        taken.key,
-                        taken.kind,
-                        decode(taken.payload),
-                        taken.attempts,
-                        taken.created_at,
-                    )
-                )
+                claimed.append(self._item(taken))
         return claimed
+
+    @staticmethod
+    def _item(row: _Inbox) -> InboxItem:
+        return InboxItem(
+            row.item_id,
+            row.key,
+            row.kind,
+            decode(row.payload),
+            row.attempts,
+            row.created_at,
+            status=row.status,
+            error=row.error,
+            finished_at=row.finished_at,
+            lease_until=row.lease_until,
+        )
 
     def inbox_done(self, item_id: int, error: str | None = None) -> None:
         with self._tx():
@@ -326,15 +339,41 @@ class MemoryStore(Store):
             )
             self._assign(self._inbox, item.item_id, finished)
 
-    def inbox_stats(self) -> dict[str, int]:
+    def inbox_release(self, item_id: int, error: str, *, delay_seconds: float) -> None:
+        with self._tx():
+            item = self._inbox.get(int(item_id))
+            if item is None or item.status != "pending":
+                raise StoreError(f"no pending inbox item {item_id}")
+            later = replace(item, error=error, lease_until=self.clock() + delay_seconds)
+            self._assign(self._inbox, item.item_id, later)
+
+    def inbox_stats(self, *, queue: str | None = None) -> dict[str, int]:
+        check_queue(queue)
         stats = {"pending": 0, "claimed": 0, "done": 0, "failed": 0}
         with self._tx():
             now = self.clock()
             for item in self._inbox.values():
+                if not in_queue(item.kind, queue):
+                    continue
                 stats[item.status] += 1
                 if item.status == "pending" and item.lease_until > now:
                     stats["claimed"] += 1
         return stats
+
+    def inbox_items(
+        self, status: str, *, queue: str | None = None, limit: int = 100
+    ) -> list[InboxItem]:
+        check_queue(queue)
+        check_status(status)
+        with self._tx():
+            rows = [
+                row
+                for row in self._inbox.values()
+                if row.status == status and in_queue(row.kind, queue)
+            ]
+            if status != "pending":
+                rows.reverse()
+            return [self._item(row) for row in rows[: max(0, int(limit))]]
 
     def inbox_prune(self, older_than_seconds: float) -> int:
         removed = 0

@@ -19,6 +19,7 @@ from typing import Any
 from botlang.errors import LimitExceeded
 from botlang.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import (
+    OUTBOX_PREFIX,
     ClientRecord,
     ClientState,
     InboxItem,
@@ -27,18 +28,48 @@ from botlang.store.base import (
     StoreError,
     UnknownClient,
     check_inbox_key,
+    check_queue,
+    check_status,
     decode,
     decoded,
     diff_scope,
     encode,
     encode_checked,
     encode_session,
+    given_up,
     search_text,
 )
 
 SCHEMA_VERSION = 1
 
 CLIENT_COLUMNS = "id, client_type, phone, created_at, messenger"
+INBOX_COLUMNS = (
+    "id, key, kind, payload, attempts, created_at, status, error, finished_at, lease_until"
+)
+
+
+def _queue_filter(queue: str | None) -> tuple[str, tuple[Any, ...]]:
+    """An ``AND ...`` condition (and its parameter) keeping one inbox queue's items."""
+    check_queue(queue)
+    if queue is None:
+        return "", ()
+    op = "=" if queue == "outbox" else "<>"
+    return f" AND substr(kind, 1, {len(OUTBOX_PREFIX)}) {op} ?", (OUTBOX_PREFIX,)
+
+
+def _inbox_item(row: Sequence[Any]) -> InboxItem:
+    return InboxItem(
+        int(row[0]),
+        row[1],
+        row[2],
+        json.loads(row[3]),
+        int(row[4]),
+        float(row[5]),
+        status=row[6],
+        error=row[7],
+        finished_at=None if row[8] is None else float(row[8]),
+        lease_until=float(row[9]),
+    )
 
 
 class Result:
@@ -422,28 +453,26 @@ class SqlStore(Store):
             return cur.rowcount == 1
 
     def inbox_claim(
-        self, limit: int = 100, *, lease_seconds: float | None = None
+        self, limit: int = 100, *, lease_seconds: float | None = None, queue: str | None = None
     ) -> list[InboxItem]:
         lease = self.inbox_lease_seconds if lease_seconds is None else lease_seconds
+        only, only_params = _queue_filter(queue)
         with self._tx(write=True) as conn:
             now = self.clock()
-            worn = [
-                r[0]
-                for r in self._run(
-                    conn,
-                    "SELECT id FROM botlang_inbox WHERE status = 'pending' AND lease_until <= ?"
-                    f" AND attempts >= ? ORDER BY id{self.claim_suffix}",
-                    (now, self.inbox_max_attempts),
-                ).fetchall()
-            ]
+            worn = self._run(
+                conn,
+                "SELECT id, error FROM botlang_inbox WHERE status = 'pending' AND lease_until <= ?"
+                f" AND attempts >= ?{only} ORDER BY id{self.claim_suffix}",
+                (now, self.inbox_max_attempts, *only_params),
+            ).fetchall()
             if worn:
                 self._run_many(
                     conn,
                     "UPDATE botlang_inbox SET status = 'failed', error = ?, finished_at = ?,"
                     " lease_until = 0 WHERE id = ?",
                     [
-                        (f"given up after {self.inbox_max_attempts} attempts", now, item_id)
-                        for item_id in worn
+                        (given_up(self.inbox_max_attempts, error), now, item_id)
+                        for item_id, error in worn
                     ],
                 )
             ids = [
@@ -451,8 +480,8 @@ class SqlStore(Store):
                 for r in self._run(
                     conn,
                     "SELECT id FROM botlang_inbox WHERE status = 'pending' AND lease_until <= ?"
-                    f" AND attempts < ? ORDER BY id LIMIT ?{self.claim_suffix}",
-                    (now, self.inbox_max_attempts, int(limit)),
+                    f" AND attempts < ?{only} ORDER BY id LIMIT ?{self.claim_suffix}",
+                    (now, self.inbox_max_attempts, *only_params, int(limit)),
                 ).fetchall()
             ]
             if not ids:
@@ -466,13 +495,10 @@ class SqlStore(Store):
             )
             rows = self._run(
                 conn,
-                "SELECT id, key, kind, payload, attempts, created_at FROM botlang_inbox"
-                f" WHERE id IN ({marks}) ORDER BY id",
+                f"SELECT {INBOX_COLUMNS} FROM botlang_inbox WHERE id IN ({marks}) ORDER BY id",
                 ids,
             ).fetchall()
-        return [
-            InboxItem(int(r[0]), r[1], r[2], json.loads(r[3]), int(r[4]), float(r[5])) for r in rows
-        ]
+        return [_inbox_item(r) for r in rows]
 
     def inbox_done(self, item_id: int, error: str | None = None) -> None:
         status = "done" if error is None else "failed"
@@ -486,20 +512,51 @@ class SqlStore(Store):
             if cur.rowcount != 1:
                 raise StoreError(f"no inbox item {item_id}")
 
-    def inbox_stats(self) -> dict[str, int]:
+    def inbox_release(self, item_id: int, error: str, *, delay_seconds: float) -> None:
+        with self._tx(write=True) as conn:
+            cur = self._run(
+                conn,
+                "UPDATE botlang_inbox SET error = ?, lease_until = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (error, self.clock() + delay_seconds, int(item_id)),
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"no pending inbox item {item_id}")
+
+    def inbox_stats(self, *, queue: str | None = None) -> dict[str, int]:
+        only, only_params = _queue_filter(queue)
+        where = f" WHERE {only.removeprefix(' AND ')}" if only else ""
         stats = {"pending": 0, "claimed": 0, "done": 0, "failed": 0}
         with self._tx(write=False) as conn:
             for status, count in self._run(
-                conn, "SELECT status, count(*) FROM botlang_inbox GROUP BY status"
+                conn,
+                f"SELECT status, count(*) FROM botlang_inbox{where} GROUP BY status",
+                only_params,
             ).fetchall():
                 stats[status] = int(count)
             (claimed,) = self._run(
                 conn,
-                "SELECT count(*) FROM botlang_inbox WHERE status = 'pending' AND lease_until > ?",
-                (self.clock(),),
+                "SELECT count(*) FROM botlang_inbox WHERE status = 'pending'"
+                f" AND lease_until > ?{only}",
+                (self.clock(), *only_params),
             ).fetchone()
         stats["claimed"] = int(claimed)
         return stats
+
+    def inbox_items(
+        self, status: str, *, queue: str | None = None, limit: int = 100
+    ) -> list[InboxItem]:
+        check_status(status)
+        only, only_params = _queue_filter(queue)
+        order = "" if status == "pending" else " DESC"
+        with self._tx(write=False) as conn:
+            rows = self._run(
+                conn,
+                f"SELECT {INBOX_COLUMNS} FROM botlang_inbox WHERE status = ?{only}"
+                f" ORDER BY id{order} LIMIT ?",
+                (status, *only_params, max(0, int(limit))),
+            ).fetchall()
+        return [_inbox_item(r) for r in rows]
 
     def inbox_prune(self, older_than_seconds: float) -> int:
         cutoff = self.clock() - older_than_seconds

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import Running, make_config
+from server_testkit import Receiver, Running, make_config
 
 from botlang.config import Config
 from botlang.server import create_app, serve_in_thread
@@ -35,3 +35,11 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Running]]:
     for context, http in reversed(stack):
         http.close()
         context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def outgoing() -> Iterator[tuple[Receiver, str]]:
+    """A receiver for ``[server] outgoing_url`` on 127.0.0.1, and that URL."""
+    receiver = Receiver()
+    with receiver.serve() as url:
+        yield receiver, url

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from botlang.config import Config, parse_config
 from botlang.server import Service
+from botlang.serving import serve_app
 from botlang.store import Store
 from botlang.telephony.signing import signed_form
 
@@ -28,11 +35,13 @@ def make_config(
     messengers: tuple[str, ...] = ("whatsapp",),
     mango: bool = True,
     base_url: str = "http://127.0.0.1:9/",
+    flow: Path = FLOW,
     **sections: dict[str, Any],
 ) -> Config:
-    """A project on the call-me-back flow; ``sections`` adds tables (``guard={...}``)."""
+    """A project on the call-me-back flow (or ``flow``); ``sections`` adds tables
+    (``guard={...}``)."""
     data: dict[str, Any] = {
-        "project": {"flow": str(FLOW), "messengers": list(messengers)},
+        "project": {"flow": str(flow), "messengers": list(messengers)},
         "store": {"url": store_url},
         **sections,
     }
@@ -156,3 +165,34 @@ class Running:
         client = self.store.find_client_by_variable_value(phone)
         assert client is not None, f"no client for {phone}"
         return self.store.read_variables(client.client_id)["client"]
+
+
+@dataclass
+class Receiver:
+    """A messenger integration's stand-in for ``[server] outgoing_url``: records each POST
+    (its JSON and ``Authorization`` header) and answers ``statuses`` in turn, then 200."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def _post(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.received.append(body)
+            self.authorizations.append(request.headers.get("authorization"))
+            status = self.statuses.pop(0) if self.statuses else 200
+        return JSONResponse({"error": "refused"} if status >= 300 else {"ok": True}, status)
+
+    @contextlib.contextmanager
+    def serve(self) -> Iterator[str]:
+        """Listen on 127.0.0.1; yields the URL to POST to."""
+        app = Starlette(routes=[Route("/outgoing", self._post, methods=["POST"])])
+        with serve_app(app, name="test receiver") as url:
+            yield f"{url}/outgoing"
+
+    @property
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [body["id"] for body in self.received]

@@ -1,5 +1,5 @@
 """``botlang serve`` and ``botlang vars`` as processes, and a kill -9 between receipt and
-processing."""
+processing (the event applied once, its messages delivered once)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import API_KEY, API_SALT, FLOW, PHONE, signed, summary, wait_for
+from server_testkit import API_KEY, API_SALT, FLOW, PHONE, Receiver, signed, summary, wait_for
 
 from botlang import cli
 from botlang.store import open_store
 
-ENV = {**os.environ, "MANGO_API_KEY": API_KEY, "MANGO_API_SALT": API_SALT}
+OUTGOING_TOKEN = "cli-outgoing-token-77d2e1"
+ENV = {
+    **os.environ,
+    "MANGO_API_KEY": API_KEY,
+    "MANGO_API_SALT": API_SALT,
+    "BOTLANG_OUTGOING_TOKEN": OUTGOING_TOKEN,
+}
 
 
 def botlang(*args: str) -> list[str]:
@@ -29,14 +35,19 @@ def botlang(*args: str) -> list[str]:
     return [sys.executable, "-m", "botlang.server.commands", *args]
 
 
-def write_project(folder: Path, port: int) -> Path:
+def write_project(folder: Path, port: int, outgoing_url: str | None = None) -> Path:
     config = folder / "botlang.toml"
+    outgoing = ""
+    if outgoing_url is not None:
+        outgoing = (
+            f'outgoing_url = "{outgoing_url}"\noutgoing_token_env = "BOTLANG_OUTGOING_TOKEN"\n'
+        )
     config.write_text(
         f'[project]\nflow = "{FLOW.as_posix()}"\nmessengers = ["whatsapp"]\n'
         '[store]\nurl = "sqlite:///state.db"\n'
         '[mango]\napi_key_env = "MANGO_API_KEY"\napi_salt_env = "MANGO_API_SALT"\n'
         'base_url = "http://127.0.0.1:9/"\n'
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\n',
+        f'[server]\nhost = "127.0.0.1"\nport = {port}\n{outgoing}',
         encoding="utf-8",
     )
     return config
@@ -81,9 +92,12 @@ def variables_of(db: Path, phone: str = PHONE) -> dict[str, Any] | None:
         store.close()
 
 
-def test_a_kill_between_the_200_and_processing_loses_nothing(tmp_path: Path) -> None:
+def test_a_kill_between_the_200_and_processing_loses_nothing(
+    tmp_path: Path, outgoing: tuple[Receiver, str]
+) -> None:
+    receiver, url = outgoing
     port = free_port()
-    config = write_project(tmp_path, port)
+    config = write_project(tmp_path, port, outgoing_url=url)
     log = tmp_path / "serve.log"
     db = tmp_path / "state.db"
 
@@ -104,6 +118,9 @@ def test_a_kill_between_the_200_and_processing_loses_nothing(tmp_path: Path) -> 
         assert applied == 1
         again = post_summary(port, summary(talk_seconds=17))  # Mango delivers it again
         assert again.status_code == 200 and again.json()["status"] == "duplicate"
+        (sent,) = wait_for(lambda: receiver.received, 30, "the callback turn's messages")
+        assert sent["messages"] == ["Спасибо за разговор (17 с)!"] and sent["block"] == "talked"
+        assert receiver.authorizations == [f"Bearer {OUTGOING_TOKEN}"]
         shown = subprocess.run(
             botlang("vars", "+7 900 444-33-22", "--config", str(config)),
             env=ENV,
@@ -124,8 +141,9 @@ def test_a_kill_between_the_200_and_processing_loses_nothing(tmp_path: Path) -> 
     assert variables_of(db)["answered_callbacks"] == 1  # type: ignore[index]
     logs = log.read_text()
     assert "event=server.started" in logs and "event=event.processed" in logs
-    assert "event=server.stopped" in logs
-    assert API_KEY not in logs and API_SALT not in logs
+    assert "event=server.stopped" in logs and "event=outbox.delivered" in logs
+    assert API_KEY not in logs and API_SALT not in logs and OUTGOING_TOKEN not in logs
+    assert len(receiver.received) == 1  # delivered once
 
 
 def test_vars_without_a_matching_client_creates_none(tmp_path: Path) -> None:

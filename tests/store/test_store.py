@@ -392,6 +392,72 @@ def test_inbox_prune(store: Store) -> None:
     assert store.call_seq_advance("old-call", 1) is True
 
 
+def test_inbox_queues_are_claimed_and_counted_apart(store: Store) -> None:
+    store.inbox_add("e1", "events/summary", {"n": 1})
+    store.inbox_add("o1", "outbox/message", {"n": 2})
+    store.inbox_add("e2", "result/callback", {"n": 3})
+    assert store.inbox_stats(queue="outbox")["pending"] == 1
+    assert store.inbox_stats(queue="events")["pending"] == 2
+    assert store.inbox_stats()["pending"] == 3
+    assert [i.key for i in store.inbox_claim(queue="outbox")] == ["o1"]
+    assert [i.key for i in store.inbox_claim(queue="events")] == ["e1", "e2"]
+    assert store.inbox_stats(queue="outbox")["claimed"] == 1
+    assert store.inbox_stats(queue="events")["claimed"] == 2
+    with pytest.raises(StoreError, match="queue"):
+        store.inbox_claim(queue="elsewhere")
+
+
+def test_inbox_release_hands_an_item_back_later(store: Store) -> None:
+    clock = FakeClock()
+    store.clock = clock
+    store.inbox_add("o1", "outbox/message", {"id": "m1"})
+    (item,) = store.inbox_claim(queue="outbox", lease_seconds=600)
+    store.inbox_release(item.item_id, "HTTP 503", delay_seconds=10)
+    assert store.inbox_claim(queue="outbox") == []  # not before the delay
+    (pending,) = store.inbox_items("pending", queue="outbox")
+    assert pending.error == "HTTP 503" and pending.lease_until == clock.now + 10
+    clock.now += 11
+    (again,) = store.inbox_claim(queue="outbox")
+    assert again.attempts == 2 and again.error == "HTTP 503"
+    store.inbox_done(again.item_id)
+    (done,) = store.inbox_items("done")
+    assert done.status == "done" and done.error is None and done.finished_at == clock.now
+    with pytest.raises(StoreError):
+        store.inbox_release(again.item_id, "late", delay_seconds=1)  # finished already
+
+
+def test_inbox_items_lists_by_status(store: Store) -> None:
+    for i in range(4):
+        store.inbox_add(f"o{i}", "outbox/message", {"i": i})
+    store.inbox_add("e", "events/call", {})
+    claimed = store.inbox_claim(limit=2, queue="outbox")
+    store.inbox_done(claimed[0].item_id, "HTTP 400: unknown client")
+    store.inbox_done(claimed[1].item_id, "HTTP 404")
+    failed = store.inbox_items("failed", queue="outbox")
+    assert [i.key for i in failed] == ["o1", "o0"]  # newest first
+    assert failed[1].error == "HTTP 400: unknown client" and failed[1].payload == {"i": 0}
+    assert [i.key for i in store.inbox_items("pending", queue="outbox")] == ["o2", "o3"]
+    assert [i.key for i in store.inbox_items("pending", queue="outbox", limit=1)] == ["o2"]
+    assert [i.key for i in store.inbox_items("pending")] == ["o2", "o3", "e"]
+    with pytest.raises(StoreError, match="status"):
+        store.inbox_items("lost")
+
+
+def test_giving_up_keeps_the_last_error(store: Store) -> None:
+    clock = FakeClock()
+    store.clock = clock
+    store.inbox_add("o", "outbox/message", {})
+    for _ in range(store.inbox_max_attempts):
+        (item,) = store.inbox_claim(queue="outbox", lease_seconds=1)
+        store.inbox_release(item.item_id, "timeout", delay_seconds=1)
+        clock.now += 2
+    assert store.inbox_claim(queue="outbox") == []
+    (failed,) = store.inbox_items("failed")
+    assert (
+        failed.error == f"given up after {store.inbox_max_attempts} attempts; last error: timeout"
+    )
+
+
 # -- call ordering ------------------------------------------------------------------------
 
 
