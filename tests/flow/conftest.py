@@ -3,8 +3,6 @@ bots compiled from text, and clients."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +16,6 @@ from botlang.telephony import RecordingTelephony
 
 # Monday 6 May 2024, 10:30
 NOW = datetime(2024, 5, 6, 10, 30)
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 class Clock:
@@ -74,29 +71,7 @@ def new_client(store: Store, *, client_type: int = 6, phone: str = "79004443322"
     return store.create_client(client_type=client_type, phone=phone, messenger=messenger).client_id
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The PostgreSQL server's URL (BOTLANG_TEST_POSTGRES_URL), or skip if unreachable."""
-    import psycopg
-
-    url = os.environ.get("BOTLANG_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    try:
-        with psycopg.connect(url, connect_timeout=3):
-            pass
-    except psycopg.Error as exc:
-        text = str(exc).strip()
-        reason = text.splitlines()[0] if text else type(exc).__name__
-        pytest.skip(f"PostgreSQL not reachable ({reason})")
-    return url
-
-
 @pytest.fixture
-def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+def postgres_schema_url(new_postgres_schema: Callable[[str], str]) -> str:
     """A PostgreSQL store URL in a schema of its own, dropped afterwards."""
-    import psycopg
-
-    schema = f"botlang_flow_{uuid.uuid4().hex[:12]}"
-    joiner = "&" if "?" in postgres_url else "?"
-    yield f"{postgres_url}{joiner}schema={schema}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    return new_postgres_schema("botlang_flow")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +20,6 @@ from botlang.store import Store, open_store
 from botlang.telephony import RecordingTelephony
 from botlang.telephony.signing import encode_payload
 
-POSTGRES_URL = os.environ.get(
-    "BOTLANG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def postgres_schema_url(request: pytest.FixtureRequest) -> str:
-    """A fresh schema on the test PostgreSQL server (dropped afterwards), or skip."""
-    import psycopg
-
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
-            pass
-    except psycopg.Error:
-        pytest.skip("PostgreSQL is not reachable")
-    schema = f"botlang_server_{uuid.uuid4().hex[:12]}"
-
-    def drop() -> None:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-    request.addfinalizer(drop)
-    return f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}"
-
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
@@ -53,7 +28,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     elif request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/inbox.db"
     else:
-        url = postgres_schema_url(request)
+        url = request.getfixturevalue("new_postgres_schema")("botlang_server")
     opened = open_store(url)
     yield opened
     opened.close()

@@ -2,14 +2,12 @@
 
 PostgreSQL is taken from ``BOTLANG_TEST_POSTGRES_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``); each test gets its own schema, dropped
-afterwards. If the server cannot be reached, the PostgreSQL cases are skipped with the
-reason shown.
+afterwards (fixtures in tests/conftest.py). If the server cannot be reached, the
+PostgreSQL cases are skipped with the reason shown.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,43 +15,9 @@ import pytest
 from botlang.limits import DEFAULT_LIMITS, Limits
 from botlang.store import Store, open_store
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _with_param(url: str, param: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{param}"
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The PostgreSQL server's URL, or skip if it is not reachable."""
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict
-
-    url = os.environ.get("BOTLANG_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    info = conninfo_to_dict(url)
-    where = f"{info.get('host', 'localhost')}:{info.get('port', 5432)}"
-    try:
-        with psycopg.connect(url, connect_timeout=3):
-            pass
-    except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        pytest.skip(f"PostgreSQL not reachable at {where} ({first_line})")
-    return url
-
 
 def _postgres_schema_url(request: pytest.FixtureRequest) -> str:
-    import psycopg
-
-    base = request.getfixturevalue("postgres_url")
-    schema = f"botlang_test_{uuid.uuid4().hex[:12]}"
-
-    def drop() -> None:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-    request.addfinalizer(drop)
-    return _with_param(base, f"schema={schema}")
+    return request.getfixturevalue("new_postgres_schema")("botlang_test")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
