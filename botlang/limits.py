@@ -21,7 +21,6 @@ class Limits:
 
     # Execution
     max_steps: int = 1_000_000  # evaluation steps per run (each node evaluated counts one)
-    max_call_depth: int = 100  # nested builtin calls at run time
 
     # Values
     max_string_chars: int = 100_000  # also Salebot's limit on a variable's value

@@ -291,8 +291,6 @@ def _ordered(a: Any, b: Any) -> tuple[Any, Any] | None:
         return left[1], right[1]
     if ta is str and tb is str:
         return a, b
-    if ta is list and tb is list:
-        return None
     return None
 
 
