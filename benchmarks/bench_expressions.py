@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import botlang
-from botlang.compiler import compile_expression
+from botlang.core.compiler import compile_expression
 
 VARIABLES: dict[str, Any] = {
     "visits": 7,

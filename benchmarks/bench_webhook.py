@@ -63,7 +63,7 @@ def serve_child(config_path: str, port: int) -> None:
     import uvicorn
 
     from botlang.config import load_config
-    from botlang.limits import DEFAULT_LIMITS
+    from botlang.core.limits import DEFAULT_LIMITS
     from botlang.server.app import create_app
     from botlang.server.logs import configure
 

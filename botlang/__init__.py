@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botlang.builtins import CallContext
-from botlang.compiler import (
+from botlang.core.builtins import CallContext
+from botlang.core.compiler import (
     Expression,
     Program,
     Template,
@@ -23,8 +23,8 @@ from botlang.compiler import (
     compile_program,
     compile_template,
 )
-from botlang.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 
 __version__ = "0.1.0"
 

@@ -60,8 +60,8 @@ from pydantic import (
     model_validator,
 )
 
-from botlang.clients import MESSENGERS
-from botlang.phones import InvalidPhone, normalize_phone
+from botlang.clients.matching import MESSENGERS
+from botlang.clients.phones import InvalidPhone, normalize_phone
 from botlang.telephony.guard import DEFAULT_GROUP_PER_NUMBER, DEFAULT_PER_NUMBER
 
 CallMethod = Literal["disabled", "app", "mango_api"]

@@ -1,6 +1,6 @@
 """botlang's standard library: the functions bot authors already use, one module per domain.
 
-Importing this package registers every function in ``botlang.builtins.REGISTRY``.
+Importing this package registers every function in ``botlang.core.builtins.REGISTRY``.
 Installed as ``botlang.stdlib``. ``MODULES`` lists the modules in the order the function
 reference shows them.
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botlang.builtins import CallContext, builtin
-from botlang.runtime import values
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.runtime import values
 
 
 @builtin("len")

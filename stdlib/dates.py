@@ -10,9 +10,9 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
-from botlang.builtins import CallContext, builtin
-from botlang.errors import ScriptError
-from botlang.runtime import values
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import ScriptError
+from botlang.core.runtime import values
 
 _DATETIME_RE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\Z")
 MAX_FORMAT_CHARS = 200

@@ -10,9 +10,9 @@ from typing import Any
 
 from botlang.stdlib.lists import sort_key
 
-from botlang.builtins import builtin
-from botlang.errors import ScriptError
-from botlang.runtime import values
+from botlang.core.builtins import builtin
+from botlang.core.errors import ScriptError
+from botlang.core.runtime import values
 
 
 def _key(key: Any) -> str:

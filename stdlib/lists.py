@@ -12,10 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from botlang.builtins import CallContext, builtin
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.runtime import values
-from botlang.runtime.ops import eq
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.runtime import values
+from botlang.core.runtime.ops import eq
 
 # ------------------------------------------------------------------ shared with dicts
 

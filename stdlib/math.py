@@ -11,9 +11,9 @@ import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from botlang.builtins import CallContext, Number, builtin
-from botlang.errors import BotlangError, LimitExceeded, ScriptError
-from botlang.runtime import ops, values
+from botlang.core.builtins import CallContext, Number, builtin
+from botlang.core.errors import BotlangError, LimitExceeded, ScriptError
+from botlang.core.runtime import ops, values
 
 # ------------------------------------------------------------------ rounding
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import regex as regex_engine
 
-from botlang.builtins import CallContext, builtin
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 
 # re's own parser reads a pattern exactly as Python's re syntax defines it; the checks
 # here walk its parse tree before the pattern reaches the matching engine.

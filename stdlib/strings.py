@@ -15,11 +15,11 @@ from typing import Any
 
 from botlang.stdlib.math import hash_input
 
-from botlang.builtins import CallContext, builtin
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.phones import digits_only
-from botlang.runtime import values
-from botlang.runtime.ops import eq
+from botlang.clients.phones import digits_only
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.runtime import values
+from botlang.core.runtime.ops import eq
 
 # ------------------------------------------------------------------ limits
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botlang.builtins import CallContext, builtin
-from botlang.errors import ScriptError
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import ScriptError
 from botlang.telephony import GuardedTelephony, guarded
 
 

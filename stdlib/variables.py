@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botlang.builtins import CallContext, ClientAccess, builtin
-from botlang.errors import BotlangError, LimitExceeded, ScriptError
+from botlang.core.builtins import CallContext, ClientAccess, builtin
+from botlang.core.errors import BotlangError, LimitExceeded, ScriptError
 
 
 def _clients(ctx: CallContext, name: str) -> ClientAccess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from botlang.calls import CallOutcome, place_call
+from botlang.clients.card import CallOutcome, place_call
 from botlang.config import EmployeeConfig
 from botlang.store.base import ClientRecord
 from botlang.telephony import RecordingTelephony

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from botlang.clients import (
+from botlang.clients.matching import (
     ClientCannotReceiveMessages,
     ClientType,
     can_receive_messages,
@@ -16,8 +16,8 @@ from botlang.clients import (
     ensure_can_receive_messages,
     match_client,
 )
-from botlang.errors import ScriptError
-from botlang.phones import InvalidPhone
+from botlang.clients.phones import InvalidPhone
+from botlang.core.errors import ScriptError
 from botlang.store import Store, open_store
 
 PHONE = "79001112233"
@@ -112,7 +112,7 @@ def test_one_new_number_from_many_threads_makes_one_client(store: Store) -> None
 
 
 def test_find_client_applies_the_rule_without_creating(store: Store) -> None:
-    from botlang.clients import find_client
+    from botlang.clients.matching import find_client
 
     assert find_client(store, "+7 900 444-33-22") is None
     created, _ = match_client(store, "79004443322", messengers=[])

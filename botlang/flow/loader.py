@@ -2,7 +2,7 @@
 with positions in the file, then the checks across blocks (unknown targets, duplicate ids,
 unreachable blocks, immediate-arrow loops).
 
-:func:`check_flow_source` reports every problem as a :class:`~botlang.checker.Diagnostic`;
+:func:`check_flow_source` reports every problem as a :class:`~botlang.tools.checker.Diagnostic`;
 :func:`load_flow` returns a :class:`~botlang.flow.model.Flow` or raises :class:`FlowError`
 listing every error.
 
@@ -20,10 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from botlang.builtins import Registry
-from botlang.checker import Diagnostic, check_program_tree
-from botlang.compiler import Expression, Program, Template, default_registry
-from botlang.errors import BotlangError, ParseError
+from botlang.core.builtins import Registry
+from botlang.core.compiler import Expression, Program, Template, default_registry
+from botlang.core.errors import BotlangError, ParseError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.syntax.parser import parse_expression, parse_program
 from botlang.flow.matching import compile_regex
 from botlang.flow.model import (
     FLOW_SYSTEM_VARIABLES,
@@ -35,8 +36,7 @@ from botlang.flow.model import (
     Trigger,
 )
 from botlang.flow.reader import RawArrow, RawBlock, RawField, RawFlow, read_flow
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.syntax.parser import parse_expression, parse_program
+from botlang.tools.checker import Diagnostic, check_program_tree
 
 FLOW_SUFFIX = ".bot"
 

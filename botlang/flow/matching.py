@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botlang.errors import BotlangError, LimitExceeded
+from botlang.core.errors import BotlangError, LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.flow.model import MatchMode, TextCondition
-from botlang.limits import DEFAULT_LIMITS, Limits
 
 FUZZY_THRESHOLD = 0.7
 

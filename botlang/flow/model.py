@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from botlang.compiler import Expression, Program, Template
-from botlang.runtime.scopes import SYSTEM_VARIABLES
+from botlang.core.compiler import Expression, Program, Template
+from botlang.core.runtime.scopes import SYSTEM_VARIABLES
 
 # The read-only variables a flow's runtime sets.
 FLOW_SYSTEM_VARIABLES: tuple[str, ...] = SYSTEM_VARIABLES
@@ -134,7 +134,7 @@ class Flow:
     entry: str
     starting_arrows: tuple[Arrow, ...]
     constants: dict[str, Any] = field(default_factory=dict)
-    warnings: list[Any] = field(default_factory=list)  # botlang.checker.Diagnostic
+    warnings: list[Any] = field(default_factory=list)  # botlang.tools.checker.Diagnostic
     _candidates: dict[tuple[str | None, Trigger], tuple[Arrow, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

@@ -17,7 +17,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from botlang.errors import ParseError
+from botlang.core.errors import ParseError
 
 ID_PATTERN = re.compile(r"\w[\w\-]*")
 _KEY = re.compile(r"([^\W\d][\w\-]*)[ \t]*:")  # a field or setting name and its colon

@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from botlang.builtins import CallContext, Registry
-from botlang.clients import ClientCannotReceiveMessages, can_receive_messages
-from botlang.errors import BotlangError, LimitExceeded
+from botlang.clients.matching import ClientCannotReceiveMessages, can_receive_messages
+from botlang.core.builtins import CallContext, Registry
+from botlang.core.errors import BotlangError, LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime.scopes import Environment
+from botlang.core.runtime.values import to_json_ready, truthy
 from botlang.flow.loader import load_flow, parse_flow, shift_message_error
 from botlang.flow.matching import condition_matches
 from botlang.flow.model import Arrow, Block, Flow, Trigger
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.runtime.scopes import Environment
-from botlang.runtime.values import to_json_ready, truthy
 from botlang.store.base import ClientRecord, ClientState, Store, encode
 from botlang.telephony import CallResult, GuardedTelephony, Telephony, guarded
 

@@ -5,10 +5,29 @@
 >>> app = create_app(load_config("botlang.toml"))     # an ASGI app (Starlette)
 
 See docs/server.md for the endpoints, statuses, the variables events set and crash safety.
+Names are imported on first use, so importing a submodule does not load the web stack.
 """
 
-from botlang.server.app import Service, create_app
-from botlang.server.events import OUTCOMES, CallUpdate, update_for
-from botlang.server.serving import serve_in_thread
+from __future__ import annotations
 
-__all__ = ["OUTCOMES", "CallUpdate", "Service", "create_app", "serve_in_thread", "update_for"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "OUTCOMES": "botlang.server.events",
+    "CallUpdate": "botlang.server.events",
+    "update_for": "botlang.server.events",
+    "Service": "botlang.server.app",
+    "create_app": "botlang.server.app",
+    "serve_in_thread": "botlang.server.serving",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'botlang.server' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = sorted(_EXPORTS)

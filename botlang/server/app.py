@@ -39,11 +39,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from botlang.clients import match_client
+from botlang.clients.matching import match_client
+from botlang.clients.phones import InvalidPhone
 from botlang.config import Config
-from botlang.errors import BotlangError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.phones import InvalidPhone
+from botlang.core.errors import BotlangError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.server.inbox import InboxWriter, Overloaded, StoreGate
 from botlang.server.logs import log, redact_path
 from botlang.server.outbox import OutboxSender, describe_url

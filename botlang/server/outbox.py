@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from botlang.clients import can_receive_messages
+from botlang.clients.matching import can_receive_messages
 from botlang.server.logs import log
 from botlang.store.base import ClientRecord, InboxItem, given_up
 

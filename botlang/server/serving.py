@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from botlang.limits import DEFAULT_LIMITS
-from botlang.serving import serve_app
+from botlang.core.limits import DEFAULT_LIMITS
+from botlang.util.serving import serve_app
 
 
 @contextlib.contextmanager

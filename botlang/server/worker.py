@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botlang.clients import match_client
-from botlang.errors import BotlangError
-from botlang.phones import InvalidPhone
+from botlang.clients.matching import match_client
+from botlang.clients.phones import InvalidPhone
+from botlang.core.errors import BotlangError
 from botlang.server.events import CallUpdate, update_for
 from botlang.server.inbox import Stale, StoreGate
 from botlang.server.logs import log

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import (
     ClientRecord,
     ClientState,

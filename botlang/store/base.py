@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 
 INBOX_KEY_MAX_CHARS = 500
 OUTBOX_PREFIX = "outbox/"  # the kinds of the outbox queue

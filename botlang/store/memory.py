@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from botlang.errors import LimitExceeded
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.errors import LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import (
     ClientRecord,
     ClientState,

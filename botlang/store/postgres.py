@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import StoreError
 from botlang.store.sql import Result, SqlStore
 

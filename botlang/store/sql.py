@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from botlang.errors import LimitExceeded
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.errors import LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import (
     OUTBOX_PREFIX,
     ClientRecord,

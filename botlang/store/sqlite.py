@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import StoreError
 from botlang.store.sql import Result, SqlStore
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from botlang.phones import InvalidPhone, normalize_phone
+from botlang.clients.phones import InvalidPhone, normalize_phone
 from botlang.telephony import codes
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botlang.phones import InvalidPhone, normalize_phone
+from botlang.clients.phones import InvalidPhone, normalize_phone
 from botlang.telephony import CallResult, Telephony, codes
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from botlang.phones import InvalidPhone, normalize_phone
+from botlang.clients.phones import InvalidPhone, normalize_phone
 from botlang.telephony import CallResult, codes
 from botlang.telephony.signing import signed_form
 

@@ -41,9 +41,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from botlang.serving import serve_app
 from botlang.telephony import codes
 from botlang.telephony.signing import signed_form, verify
+from botlang.util.serving import serve_app
 
 TEST_API_KEY = "botlang-test-key"
 TEST_API_SALT = "botlang-test-salt"
@@ -511,7 +511,7 @@ def _serve_with_suffix(app: Any, host: str, port: int, suffix: str) -> Iterator[
 
 def register(subparsers: Any) -> None:
     """Add ``mango-sim`` to a CLI's subparsers (the same as the ``commands`` module does)."""
-    from botlang.telephony.commands import register_mango_sim
+    from botlang.cli.telephony import register_mango_sim
 
     register_mango_sim(subparsers)
 

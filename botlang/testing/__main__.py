@@ -2,6 +2,6 @@
 
 import sys
 
-from botlang.testing.cli import main
+from botlang.cli.test import main
 
 sys.exit(main())

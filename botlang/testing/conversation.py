@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botlang.builtins import CallContext
-from botlang.clients import ClientType
-from botlang.compiler import compile_expression, compile_program, compile_template
-from botlang.errors import BotlangError
+from botlang.clients.matching import ClientType
+from botlang.clients.phones import normalize_phone
+from botlang.core.builtins import CallContext
+from botlang.core.compiler import compile_expression, compile_program, compile_template
+from botlang.core.errors import BotlangError
+from botlang.core.runtime.scopes import SCOPES, SYSTEM_VARIABLES, Environment
 from botlang.flow import FROM_CLIENT, Bot, Turn
 from botlang.flow.session import (
     SESSION_BLOCK,
@@ -28,8 +30,6 @@ from botlang.flow.session import (
     ScopedClientAccess,
     system_variables,
 )
-from botlang.phones import normalize_phone
-from botlang.runtime.scopes import SCOPES, SYSTEM_VARIABLES, Environment
 from botlang.store import ClientRecord, Store, open_store
 from botlang.telephony import CallRecord, RecordingTelephony, SpamGuard, guarded
 
@@ -295,8 +295,8 @@ class Conversation:
 
         A ParseError is raised (nothing runs); runtime errors are returned.
         """
-        from botlang.syntax import ast
-        from botlang.syntax.parser import parse_program
+        from botlang.core.syntax import ast
+        from botlang.core.syntax.parser import parse_program
 
         tree = parse_program(source, filename)
         single = (

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botlang.errors import BotlangError, ParseError
-from botlang.phones import InvalidPhone, normalize_phone
-from botlang.syntax import ast
-from botlang.syntax.splitter import split_statements
+from botlang.clients.phones import InvalidPhone, normalize_phone
+from botlang.core.errors import BotlangError, ParseError
+from botlang.core.syntax import ast
+from botlang.core.syntax.splitter import split_statements
 from botlang.telephony import codes
 from botlang.testing.conversation import parse_client_type, parse_clock
 
@@ -144,8 +144,8 @@ class TestFile:
 
 def literal_value(text: str, line: int, column: int, source: str, filename: str) -> Any:
     """A botlang literal (no variables): ``"text"``, ``5``, ``[1, 2]``, ``True``, ``None``."""
-    from botlang.compiler import compile_expression
-    from botlang.syntax.parser import parse_expression
+    from botlang.core.compiler import compile_expression
+    from botlang.core.syntax.parser import parse_expression
 
     try:
         node = parse_expression(text, filename, line=line, column=column, full_source=source)

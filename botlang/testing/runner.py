@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botlang.errors import BotlangError
+from botlang.core.errors import BotlangError
 from botlang.flow import Bot, FlowError, TelephonyCall, Turn
 from botlang.telephony import codes
 from botlang.testing.conversation import DEFAULT_PHONE, DEFAULT_TEST_CLOCK, Conversation

@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from botlang import cli
 from botlang.config import parse_config
 from botlang.server import create_app, serve_in_thread
 from botlang.store import Store, open_store
@@ -193,9 +192,7 @@ def _free_port() -> int:
 
 
 def _botlang(*args: str) -> list[str]:
-    if "botlang.server.commands" in cli.VERB_MODULES:
-        return [sys.executable, "-m", "botlang.cli", *args]
-    return [sys.executable, "-m", "botlang.server.commands", *args]
+    return [sys.executable, "-m", "botlang", *args]
 
 
 def test_botlang_serve_against_botlang_mango_sim(tmp_path: Path) -> None:
@@ -214,7 +211,7 @@ def test_botlang_serve_against_botlang_mango_sim(tmp_path: Path) -> None:
     webhook = f"http://127.0.0.1:{serve_port}/mango_webhook/{API_KEY}"
     sim_args = ["--port", str(sim_port), "--webhook", webhook, "--event-delay", "0.05"]
     sim = subprocess.Popen(
-        [sys.executable, "-m", "botlang.cli", "mango-sim", *sim_args, "--talk-seconds", "12"],
+        [sys.executable, "-m", "botlang", "mango-sim", *sim_args, "--talk-seconds", "12"],
         env=env,
         stdout=log,
         stderr=log,

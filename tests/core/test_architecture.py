@@ -16,7 +16,14 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 FORBIDDEN_ROOTS = {"httpx", "starlette", "uvicorn", "psycopg", "redis", "sqlite3", "socket"}
-FORBIDDEN_PACKAGES = ("botlang.store", "botlang.server", "botlang.flow", "botlang.telephony.mango")
+FORBIDDEN_PACKAGES = (
+    "botlang.store",
+    "botlang.server",
+    "botlang.flow",
+    "botlang.telephony.mango",
+    "botlang.clients.matching",
+    "botlang.config",
+)
 
 
 def test_core_imports_no_web_store_or_network_modules() -> None:

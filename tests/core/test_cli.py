@@ -10,7 +10,7 @@ from pathlib import Path
 
 def botlang(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "botlang.cli", *args],
+        [sys.executable, "-m", "botlang", *args],
         capture_output=True,
         text=True,
         input=stdin,

@@ -71,8 +71,8 @@ def test_filename_in_error() -> None:
 
 
 def test_assignments_before_an_error_stand() -> None:
-    from botlang.builtins import CallContext
-    from botlang.runtime.scopes import Environment
+    from botlang.core.builtins import CallContext
+    from botlang.core.runtime.scopes import Environment
 
     env = Environment()
     with pytest.raises(ScriptError):

@@ -1,4 +1,4 @@
-"""Each limit in botlang.limits is enforced at its boundary with a clean error."""
+"""Each limit in botlang.core.limits is enforced at its boundary with a clean error."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 
 import botlang
 from botlang import LimitExceeded, ParseError
-from botlang.builtins import CallContext
-from botlang.compiler import compile_program
-from botlang.limits import DEFAULT_LIMITS
-from botlang.runtime.scopes import Environment
+from botlang.core.builtins import CallContext
+from botlang.core.compiler import compile_program
+from botlang.core.limits import DEFAULT_LIMITS
+from botlang.core.runtime.scopes import Environment
 
 L = DEFAULT_LIMITS
 

@@ -143,7 +143,7 @@ literals = st.one_of(st.integers(min_value=-1000, max_value=1000), st.sampled_fr
 @given(script_values, literals, st.sampled_from(["+", "-", "==", "!=", "<", "<=", ">", ">="]))
 def test_inlined_fast_paths_agree_with_helpers(value: object, literal: object, op: str) -> None:
     """``x OP 5`` (inlined) and ``(x) OP (5)`` through a variable (helper) agree."""
-    from botlang.compiler import compile_expression
+    from botlang.core.compiler import compile_expression
 
     lit_text = str(literal)
     inlined = compile_expression(f"x {op} {lit_text}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import botlang
-from botlang.runtime.values import to_text
+from botlang.core.runtime.values import to_text
 
 
 @pytest.mark.parametrize(
@@ -139,8 +139,8 @@ def test_render_errors_point_into_message() -> None:
 
 
 def test_constants_and_lookup_order() -> None:
-    from botlang.builtins import CallContext
-    from botlang.runtime.scopes import Environment
+    from botlang.core.builtins import CallContext
+    from botlang.core.runtime.scopes import Environment
 
     env = Environment(
         {"x": "deal"},
@@ -159,8 +159,8 @@ def test_constants_and_lookup_order() -> None:
 
 
 def test_system_variables_are_read_only() -> None:
-    from botlang.builtins import CallContext
-    from botlang.runtime.scopes import Environment
+    from botlang.core.builtins import CallContext
+    from botlang.core.runtime.scopes import Environment
 
     env = Environment(system={"client_id": "42"})
     with pytest.raises(botlang.ScriptError, match="system variable"):
@@ -169,8 +169,8 @@ def test_system_variables_are_read_only() -> None:
 
 
 def test_client_scope_shadowing_on_delete() -> None:
-    from botlang.builtins import CallContext
-    from botlang.runtime.scopes import Environment
+    from botlang.core.builtins import CallContext
+    from botlang.core.runtime.scopes import Environment
 
     env = Environment({"x": 1}, client={"x": 2})
     botlang.compile("del x\ny = x").execute(env, CallContext())

@@ -181,8 +181,8 @@ def test_scope_prefixes() -> None:
     program = botlang.compile(
         "client.a = 1\nклиент.b = 2\nproject.c = 3\nпроект.d = 4\ne = a + b + c + d"
     )
-    from botlang.builtins import CallContext
-    from botlang.runtime.scopes import Environment
+    from botlang.core.builtins import CallContext
+    from botlang.core.runtime.scopes import Environment
 
     env = Environment()
     program.execute(env, CallContext())

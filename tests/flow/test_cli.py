@@ -20,7 +20,7 @@ MONDAY_MORNING = "2024-05-06T10:30"
 
 def botlang(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "botlang.cli", *args],
+        [sys.executable, "-m", "botlang", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -220,7 +220,7 @@ def test_script_example_with_input() -> None:
 def test_run_flow_enters_the_first_block(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from botlang.flow.commands import run_flow
+    from botlang.cli.chat import run_flow
 
     flow = tmp_path / "greet.bot"
     flow.write_text(

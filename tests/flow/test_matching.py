@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from botlang.errors import LimitExceeded
+from botlang.core.errors import LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS
 from botlang.flow import MatchMode, TextCondition, condition_matches, parse_flow
-from botlang.limits import DEFAULT_LIMITS
 
 
 def condition(mode: str, *alternatives: str) -> TextCondition:

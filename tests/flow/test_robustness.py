@@ -7,7 +7,7 @@ import contextlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from botlang.errors import BotlangError
+from botlang.core.errors import BotlangError
 from botlang.flow import Bot, parse_flow
 from botlang.store import open_store
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from botlang.clients import ClientCannotReceiveMessages
-from botlang.errors import LimitExceeded, ScriptError
+from botlang.clients.matching import ClientCannotReceiveMessages
+from botlang.core.errors import LimitExceeded, ScriptError
 from botlang.flow import FROM_API, FROM_TELEPHONY, Bot
 from botlang.store import Store, UnknownClient, open_store
 from botlang.telephony import CallResult, RecordingTelephony

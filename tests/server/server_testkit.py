@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from botlang.config import Config, parse_config
 from botlang.server import Service
-from botlang.serving import serve_app
 from botlang.store import Store
 from botlang.telephony.signing import signed_form
+from botlang.util.serving import serve_app
 
 API_KEY = "srv-test-key-7f3a91"
 API_SALT = "srv-test-salt-c0ffee-5521"

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from server_testkit import API_KEY, API_SALT, FLOW, PHONE, Receiver, signed, summary, wait_for
 
-from botlang import cli
 from botlang.store import open_store
 
 OUTGOING_TOKEN = "cli-outgoing-token-77d2e1"
@@ -29,10 +28,8 @@ ENV = {
 
 
 def botlang(*args: str) -> list[str]:
-    """The command line for ``botlang ARGS`` (the server verbs, wired in or not)."""
-    if "botlang.server.commands" in cli.VERB_MODULES:
-        return [sys.executable, "-m", "botlang.cli", *args]
-    return [sys.executable, "-m", "botlang.server.commands", *args]
+    """The command line for ``botlang ARGS``."""
+    return [sys.executable, "-m", "botlang", *args]
 
 
 def write_project(folder: Path, port: int, outgoing_url: str | None = None) -> Path:

@@ -10,7 +10,7 @@ import pytest
 from server_testkit import PHONE, make_config
 
 from botlang.config import parse_config
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.limits import DEFAULT_LIMITS
 from botlang.telephony import RecordingTelephony
 
 

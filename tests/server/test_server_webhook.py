@@ -19,7 +19,7 @@ from server_testkit import (
     wait_for,
 )
 
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.limits import DEFAULT_LIMITS
 from botlang.server.inbox import StoreGate
 from botlang.server.worker import Worker
 from botlang.store import open_store

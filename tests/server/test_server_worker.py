@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from server_testkit import FLOW, PHONE, call_event, summary, wait_for
 
-from botlang.errors import LimitExceeded
+from botlang.core.errors import LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS
 from botlang.flow import Bot
-from botlang.limits import DEFAULT_LIMITS
 from botlang.server.inbox import InboxWriter, Overloaded, Stale, StoreGate
 from botlang.server.webhook import read_delivery
 from botlang.server.worker import Worker

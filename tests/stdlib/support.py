@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from botlang import BotlangError, ScriptError
-from botlang.builtins import CallContext
-from botlang.compiler import compile_expression, compile_program
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.builtins import CallContext
+from botlang.core.compiler import compile_expression, compile_program
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 
 # A Wednesday, mid-day: the clock tests run against.
 NOW = datetime(2021, 10, 6, 12, 30)

@@ -15,7 +15,7 @@ from botlang import cli
 
 def botlang(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "botlang.cli", *argv],
+        [sys.executable, "-m", "botlang", *argv],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -75,7 +75,7 @@ def test_run_reports_a_library_error_with_its_location(tmp_path: Path) -> None:
 
 
 def test_help_verb_when_wired_into_the_command_line() -> None:
-    if "botlang.reference" not in cli.VERB_MODULES:
+    if "botlang.tools.reference" not in cli.VERB_MODULES:
         pytest.skip("the help verb is not registered in botlang.cli.VERB_MODULES yet")
     done = botlang("help", "findall")
     assert done.returncode == 0, done.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from botlang import LimitExceeded
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.limits import DEFAULT_LIMITS
 
 from .support import error_of, ev, run
 

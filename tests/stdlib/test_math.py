@@ -9,7 +9,7 @@ import pytest
 
 import botlang
 from botlang import LimitExceeded, ScriptError
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.limits import DEFAULT_LIMITS
 
 from .support import error_of, ev, run
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from botlang import reference
-from botlang.builtins import load_stdlib
+from botlang.core.builtins import load_stdlib
+from botlang.tools import reference
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "functions.md"
-REGENERATE = "regenerate it with: python -m botlang.reference > docs/functions.md"
+REGENERATE = "regenerate it with: python -m botlang.tools.reference > docs/functions.md"
 
 
 def test_docs_functions_md_is_the_generated_reference() -> None:
@@ -25,7 +25,7 @@ def test_docs_functions_md_is_the_generated_reference() -> None:
 
 def test_the_generator_writes_the_same_text() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "botlang.reference"],
+        [sys.executable, "-m", "botlang.tools.reference"],
         capture_output=True,
         check=True,
         cwd=ROOT,
@@ -50,7 +50,7 @@ def test_modules_appear_in_the_documented_order() -> None:
 
 
 def test_functions_registered_outside_the_stdlib_are_not_published() -> None:
-    from botlang.builtins import Registry, builtin
+    from botlang.core.builtins import Registry, builtin
 
     registry = Registry()
 

@@ -8,7 +8,7 @@ import pytest
 from botlang.stdlib.regex import search, similarity
 
 from botlang import LimitExceeded
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.limits import DEFAULT_LIMITS
 
 from .support import error_of, ev, run
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from botlang import ParseError
-from botlang.builtins import Builtin, load_stdlib
+from botlang.core.builtins import Builtin, load_stdlib
 
 from .support import error_of
 

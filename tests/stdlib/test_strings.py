@@ -8,7 +8,7 @@ import hmac
 import pytest
 
 from botlang import LimitExceeded
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.limits import DEFAULT_LIMITS
 
 from .support import error_of, ev, run
 

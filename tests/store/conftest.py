@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store import Store, open_store
 
 

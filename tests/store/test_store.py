@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.limits import DEFAULT_LIMITS
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS
 from botlang.store import Store, StoreError, UnknownClient
 
 MAX_VARS = DEFAULT_LIMITS.max_variables_per_scope

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from botlang.phones import InvalidPhone, digits_only, is_valid_phone, normalize_phone
+from botlang.clients.phones import InvalidPhone, digits_only, is_valid_phone, normalize_phone
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from botlang.telephony import commands
+from botlang.cli import telephony as commands
 from botlang.telephony.codes import CODES
 from botlang.telephony.signing import signed_form
 
@@ -43,7 +43,7 @@ def test_codes_non_number_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_codes_subprocess() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "botlang.telephony.commands", "codes", "--lang", "en", "2219"],
+        [sys.executable, "-m", "botlang.cli.telephony", "codes", "--lang", "en", "2219"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -75,7 +75,7 @@ def test_mango_sim_serves_and_never_prints_the_salt() -> None:
     salt = "cli-salt-never-shown-77"
     env = {**os.environ, "MANGO_API_KEY": "cli-key", "MANGO_API_SALT": salt}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "botlang.telephony.commands", "mango-sim", "--port", str(port)],
+        [sys.executable, "-m", "botlang.cli.telephony", "mango-sim", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

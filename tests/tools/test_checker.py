@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from botlang.checker import check_path, check_source, run_check
+from botlang.tools.checker import check_path, check_source, run_check
 
 DATA = Path(__file__).parent / "data"
 BROKEN = DATA / "broken"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from botlang.repl import Repl, highlight, history_path, needs_more, scripted
 from botlang.testing import run_file
+from botlang.tools.repl import Repl, highlight, history_path, needs_more, scripted
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALLBACK = EXAMPLES / "callback" / "callback.bot"
@@ -151,7 +151,7 @@ def test_highlighting_pieces() -> None:
 def test_completion_of_builtins_variables_commands_and_blocks() -> None:
     from prompt_toolkit.document import Document
 
-    from botlang.repl import _completer
+    from botlang.tools.repl import _completer
 
     repl = Repl(out=io.StringIO(), err=io.StringIO())
     repl.handle("client.visits_total = 1")
@@ -178,7 +178,7 @@ def test_history_lives_in_the_state_directory(monkeypatch: pytest.MonkeyPatch) -
 
 def test_piped_into_the_command(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "botlang.repl"],
+        [sys.executable, "-m", "botlang.tools.repl"],
         input="a = 2\na ** 10\nb = nosuch(a)\na + 1\n",
         capture_output=True,
         text=True,
@@ -203,7 +203,7 @@ class Terminal:
         env = dict(os.environ, TERM="xterm", BOTLANG_HISTORY=str(history))
         env["PROMPT_TOOLKIT_NO_CPR"] = "1"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "botlang.repl"],
+            [sys.executable, "-m", "botlang.tools.repl"],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -295,7 +295,7 @@ def test_place_calls_forwards_to_mango_through_the_config(tmp_path: Path) -> Non
             encoding="utf-8",
         )
         done = subprocess.run(
-            [sys.executable, "-m", "botlang.cli", "repl", "--config", str(config), "--place-calls"],
+            [sys.executable, "-m", "botlang", "repl", "--config", str(config), "--place-calls"],
             input="hello\n:calls\n",
             capture_output=True,
             text=True,
@@ -309,7 +309,7 @@ def test_place_calls_forwards_to_mango_through_the_config(tmp_path: Path) -> Non
 
 def test_place_calls_needs_a_config() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "botlang.cli", "repl", "--place-calls"],
+        [sys.executable, "-m", "botlang", "repl", "--place-calls"],
         input="",
         capture_output=True,
         text=True,

@@ -15,18 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from botlang.errors import BotlangError
-from botlang.runtime.values import display, to_json_ready
+from botlang.core.errors import BotlangError
+from botlang.core.runtime.values import display, to_json_ready
 
 # Modules that add verbs with ``register(subparsers)``; each is optional only in the
 # sense that it is imported when the CLI is built, keeping start-up light.
 VERB_MODULES = (
-    "botlang.telephony.commands",
-    "botlang.reference",
-    "botlang.flow.commands",
-    "botlang.repl",
-    "botlang.testing.cli",
-    "botlang.server.commands",
+    "botlang.cli.telephony",
+    "botlang.tools.reference",
+    "botlang.cli.chat",
+    "botlang.tools.repl",
+    "botlang.cli.test",
+    "botlang.cli.serve",
 )
 
 
@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from botlang.telephony import RecordingTelephony
 
     if args.file.endswith(FLOW_SUFFIX):
-        from botlang.flow.commands import run_flow
+        from botlang.cli.chat import run_flow
 
         return run_flow(args.file, dict(args.set or []), args.json)
 
@@ -91,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from botlang.compiler import compile_expression
+    from botlang.core.compiler import compile_expression
 
     try:
         value = compile_expression(args.expr, "<eval>").evaluate(dict(args.set or []))
@@ -102,7 +102,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from botlang.checker import run_check
+    from botlang.tools.checker import run_check
 
     return run_check(args.files, args.format)
 
@@ -150,7 +150,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

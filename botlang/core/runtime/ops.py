@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any, NoReturn
 
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.limits import DEFAULT_LIMITS
-from botlang.runtime import values
-from botlang.runtime.values import as_number, date_or_time, to_text
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS
+from botlang.core.runtime import values
+from botlang.core.runtime.values import as_number, date_or_time, to_text
 
 _LIMITS = DEFAULT_LIMITS
 # First characters a numeric, date or time text can start with.

@@ -105,6 +105,6 @@ class ArgumentError(ParseError, ScriptError):
 
 
 class LimitExceeded(ScriptError):
-    """A script went past one of the limits in ``botlang.limits``."""
+    """A script went past one of the limits in ``botlang.core.limits``."""
 
     kind = "limit exceeded"

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from botlang.errors import ScriptError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.runtime import values
+from botlang.core.errors import ScriptError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime import values
 
 Number = float  # annotation for "int or float, numeric strings accepted"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from botlang.errors import ParseError
-from botlang.limits import DEFAULT_LIMITS, Limits
+from botlang.core.errors import ParseError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")", "]", "}"}

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import IntEnum
 
-from botlang.errors import ScriptError
-from botlang.phones import normalize_phone
+from botlang.clients.phones import normalize_phone
+from botlang.core.errors import ScriptError
 from botlang.store.base import ClientRecord, Store
 
 
@@ -94,7 +94,7 @@ def match_client(
 ) -> tuple[ClientRecord, bool]:
     """The client a phone number belongs to, creating one if none does; ``(client, created)``.
 
-    Raises :class:`botlang.phones.InvalidPhone` for a number that cannot be normalised.
+    Raises :class:`botlang.clients.phones.InvalidPhone` for a number that cannot be normalised.
     Safe to call from several processes at once: one number never yields two new clients.
     """
     number = normalize_phone(phone)

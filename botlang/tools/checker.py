@@ -26,13 +26,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from botlang.builtins import Registry
-from botlang.compiler import default_registry
-from botlang.errors import BotlangError, ParseError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.runtime.scopes import SYSTEM_VARIABLES
-from botlang.syntax import ast
-from botlang.syntax.parser import parse_expression, parse_program
+from botlang.core.builtins import Registry
+from botlang.core.compiler import default_registry
+from botlang.core.errors import BotlangError, ParseError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime.scopes import SYSTEM_VARIABLES
+from botlang.core.syntax import ast
+from botlang.core.syntax.parser import parse_expression, parse_program
 
 if TYPE_CHECKING:
     from botlang.flow import Arrow, Flow
@@ -305,7 +305,7 @@ class _Piece:
 
 def _flow_pieces(flow: Flow) -> Iterator[_Piece]:
     """Every statement, message expression and arrow condition of a flow, as AST."""
-    from botlang.syntax.template import parse_template
+    from botlang.core.syntax.template import parse_template
 
     for block in flow.blocks.values():
         if block.calculator is not None:

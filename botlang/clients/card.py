@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botlang.phones import InvalidPhone, normalize_phone
+from botlang.clients.phones import InvalidPhone, normalize_phone
 from botlang.store.base import ClientRecord
 from botlang.telephony import CallResult, Telephony
 from botlang.telephony.codes import INVALID_NUMBER

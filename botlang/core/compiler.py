@@ -1,7 +1,7 @@
 """The compiler: AST → one Python function per script, built once and cached.
 
 Generated code only ever contains calls to the operator helpers in
-``botlang.runtime.ops``, variable reads through the environment's read view, literals
+``botlang.core.runtime.ops``, variable reads through the environment's read view, literals
 (``repr`` of numbers, short strings, True/False/None) and references to registered
 builtins. Script text never becomes Python source: names and strings are emitted with
 ``repr`` and nothing else from the script is spliced in.
@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from botlang.builtins import REGISTRY, Builtin, CallContext, Registry, load_stdlib
-from botlang.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.runtime import ops
-from botlang.runtime.scopes import Environment
-from botlang.runtime.values import SCRIPT_TYPES, to_text, truthy
-from botlang.syntax import ast
-from botlang.syntax.parser import parse_expression, parse_program
-from botlang.syntax.template import parse_template
+from botlang.core.builtins import REGISTRY, Builtin, CallContext, Registry, load_stdlib
+from botlang.core.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime import ops
+from botlang.core.runtime.scopes import Environment
+from botlang.core.runtime.values import SCRIPT_TYPES, to_text, truthy
+from botlang.core.syntax import ast
+from botlang.core.syntax.parser import parse_expression, parse_program
+from botlang.core.syntax.template import parse_template
 
 _BINARY_HELPERS = {
     "+": "_add",

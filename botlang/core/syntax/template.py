@@ -5,10 +5,10 @@ An unclosed ``#{`` is kept as plain text, as Salebot shows it.
 
 from __future__ import annotations
 
-from botlang.errors import ParseError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.syntax import ast
-from botlang.syntax.parser import parse_expression
+from botlang.core.errors import ParseError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.syntax import ast
+from botlang.core.syntax.parser import parse_expression
 
 
 def _position(text: str, index: int, line: int, column: int) -> tuple[int, int]:

@@ -15,18 +15,18 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from botlang.errors import ParseError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.runtime.scopes import SCOPE_WORDS
-from botlang.syntax import ast
-from botlang.syntax.splitter import Chunk, split_statements
+from botlang.core.errors import ParseError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime.scopes import SCOPE_WORDS
+from botlang.core.syntax import ast
+from botlang.core.syntax.splitter import Chunk, split_statements
 
 RESERVED_NAMES = frozenset({"True", "False", "None", "true", "false", "print", "if", "del"})
 
 
 @cache
 def _parser() -> Lark:
-    grammar = resources.files("botlang").joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = resources.files("botlang.core").joinpath("grammar.lark").read_text(encoding="utf-8")
     return Lark(
         grammar,
         parser="lalr",

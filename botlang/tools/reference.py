@@ -1,8 +1,8 @@
 """The function reference, generated from the builtin registry (the one source of truth).
 
-``python -m botlang.reference > docs/functions.md`` writes the Markdown reference;
+``python -m botlang.tools.reference > docs/functions.md`` writes the Markdown reference;
 ``botlang help`` lists every function and ``botlang help NAME`` shows one function (or one
-module). Signatures come from :meth:`botlang.builtins.Builtin.signature` and descriptions
+module). Signatures come from :meth:`botlang.core.builtins.Builtin.signature` and descriptions
 from the first line of each function's docstring, so nothing is written down twice.
 """
 
@@ -15,7 +15,7 @@ import inspect
 import sys
 from collections.abc import Sequence
 
-from botlang.builtins import Builtin, Registry, load_stdlib
+from botlang.core.builtins import Builtin, Registry, load_stdlib
 
 STDLIB_PACKAGE = "botlang.stdlib"
 
@@ -23,7 +23,7 @@ _INTRO = """\
 # Function reference
 
 Every function a botlang script can call, grouped by module. This page is generated from
-the function registry by `python -m botlang.reference > docs/functions.md`; do not edit it
+the function registry by `python -m botlang.tools.reference > docs/functions.md`; do not edit it
 by hand. `botlang help NAME` shows the same for one function.
 
 Reading a signature: a parameter with `= value` is optional; `*name` takes any number of
@@ -165,7 +165,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the Markdown reference to standard output, as UTF-8 whatever the locale."""
     parser = argparse.ArgumentParser(
-        prog="python -m botlang.reference",
+        prog="python -m botlang.tools.reference",
         description="Print the Markdown function reference (docs/functions.md).",
     )
     parser.parse_args(argv)

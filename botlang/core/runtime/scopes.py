@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from botlang.errors import LimitExceeded, ScriptError
-from botlang.limits import DEFAULT_LIMITS, Limits
-from botlang.runtime.values import SCRIPT_TYPES
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime.values import SCRIPT_TYPES
 
 SCOPES = ("deal", "client", "project")
 SCOPE_WORDS = {"client": "client", "клиент": "client", "project": "project", "проект": "project"}

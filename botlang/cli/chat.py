@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from botlang.errors import BotlangError
-from botlang.runtime.values import display, to_json_ready
+from botlang.core.errors import BotlangError
+from botlang.core.runtime.values import display, to_json_ready
 
 DEFAULT_PHONE = "79000000000"
 
@@ -98,7 +98,7 @@ def _error(text: str) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Run ``botlang chat``."""
-    from botlang.clients import match_client
+    from botlang.clients.matching import match_client
     from botlang.flow import Bot, FlowError
     from botlang.store import StoreError, open_store
     from botlang.telephony import RecordingTelephony

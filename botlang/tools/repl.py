@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from botlang.errors import BotlangError, ParseError
-from botlang.runtime.values import display
+from botlang.core.errors import BotlangError, ParseError
+from botlang.core.runtime.values import display
 from botlang.telephony import RecordingTelephony
 from botlang.testing.conversation import (
     CLIENT_TYPES,
@@ -89,7 +89,7 @@ def history_path() -> Path:
 
 def needs_more(text: str) -> bool:
     """Whether a statement is unfinished: a bracket, quote or comment is still open."""
-    from botlang.syntax.splitter import split_statements
+    from botlang.core.syntax.splitter import split_statements
 
     try:
         split_statements(text)
@@ -451,7 +451,7 @@ class Repl:
         self.say(f"{now} ({fixed})")
 
     def cmd_doc(self, rest: str) -> None:
-        from botlang.compiler import default_registry
+        from botlang.core.compiler import default_registry
 
         registry = default_registry()
         fn = registry.get(rest)
@@ -464,7 +464,7 @@ class Repl:
             self.say(f"  {fn.doc}")
 
     def cmd_check(self, rest: str) -> None:
-        from botlang.checker import check_path
+        from botlang.tools.checker import check_path
 
         if self.loaded is None:
             self.fail("nothing is loaded to check")
@@ -518,7 +518,7 @@ _TOKEN = re.compile(
 
 def highlight(text: str, functions: frozenset[str]) -> Iterator[tuple[str, str]]:
     """``(style, text)`` pieces of calculator source, for the prompt's lexer."""
-    from botlang.runtime.scopes import SYSTEM_VARIABLES
+    from botlang.core.runtime.scopes import SYSTEM_VARIABLES
 
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
@@ -539,7 +539,7 @@ def highlight(text: str, functions: frozenset[str]) -> Iterator[tuple[str, str]]
 def _lexer(repl: Repl) -> Any:
     from prompt_toolkit.lexers import Lexer
 
-    from botlang.compiler import default_registry
+    from botlang.core.compiler import default_registry
 
     functions = frozenset(default_registry().names())
 
@@ -580,9 +580,9 @@ def _completer(repl: Repl) -> Any:
     from prompt_toolkit.completion import Completer, Completion, PathCompleter
     from prompt_toolkit.document import Document
 
-    from botlang.compiler import default_registry
+    from botlang.core.compiler import default_registry
+    from botlang.core.runtime.scopes import SYSTEM_VARIABLES
     from botlang.flow import Trigger
-    from botlang.runtime.scopes import SYSTEM_VARIABLES
 
     registry = default_registry()
     paths = PathCompleter(expanduser=True)
@@ -823,7 +823,7 @@ def run_repl(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``botlang repl`` on its own (``python -m botlang.repl``)."""
+    """Run ``botlang repl`` on its own (``python -m botlang.tools.repl``)."""
     parser = argparse.ArgumentParser(prog="botlang")
     subparsers = parser.add_subparsers(dest="command", required=True)
     register(subparsers)

@@ -2,7 +2,7 @@
 
 ``serve`` runs the bot and the Mango Office webhook (see docs/server.md); ``vars PHONE``
 prints, as JSON, the variables of the client a phone number matches (the matching rule of
-:mod:`botlang.clients`, without creating a client), so an operator can see what an event
+:mod:`botlang.clients.matching`, without creating a client), so an operator can see what an event
 did.
 """
 
@@ -63,8 +63,8 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from botlang.config import ConfigError, load_config
-    from botlang.errors import BotlangError
-    from botlang.limits import DEFAULT_LIMITS
+    from botlang.core.errors import BotlangError
+    from botlang.core.limits import DEFAULT_LIMITS
     from botlang.server.app import create_app
     from botlang.server.logs import configure
     from botlang.store import StoreError
@@ -99,10 +99,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_vars(args: argparse.Namespace) -> int:
     """Print the matched client's variables; exit 1 if no client matches."""
-    from botlang.clients import find_client
+    from botlang.clients.matching import find_client
+    from botlang.clients.phones import InvalidPhone, normalize_phone
     from botlang.config import ConfigError, load_config
-    from botlang.phones import InvalidPhone, normalize_phone
-    from botlang.runtime.values import to_json_ready
+    from botlang.core.runtime.values import to_json_ready
     from botlang.store import StoreError, open_store
 
     try:
@@ -134,7 +134,7 @@ def run_vars(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``serve`` or ``vars`` on their own (``python -m botlang.server.commands``)."""
+    """Run ``serve`` or ``vars`` on their own (``python -m botlang.cli.serve``)."""
     parser = argparse.ArgumentParser(prog="botlang")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

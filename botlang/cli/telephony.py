@@ -2,7 +2,7 @@
 
 ``register(subparsers)`` adds both subcommands to a CLI; each sets ``func`` to a handler
 ``(args) -> int``. The simulator (uvicorn, starlette) is imported only when ``mango-sim``
-runs, so building the CLI stays light. ``python -m botlang.telephony.commands codes 2219``
+runs, so building the CLI stays light. ``python -m botlang.cli.telephony codes 2219``
 also works.
 """
 

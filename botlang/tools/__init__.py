@@ -1,0 +1,1 @@
+"""Tools for bot authors: the checker, the REPL and the function reference."""

@@ -1,0 +1,1 @@
+"""Small internal helpers shared by several parts of botlang (not part of the public API)."""
