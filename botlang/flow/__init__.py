@@ -34,6 +34,7 @@ from botlang.flow.session import (
     BotMessage,
     TelephonyCall,
     Turn,
+    TurnRequest,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "TextCondition",
     "Trigger",
     "Turn",
+    "TurnRequest",
     "check_flow_file",
     "check_flow_source",
     "condition_matches",

@@ -131,6 +131,52 @@ class Turn:
         }
 
 
+@dataclass(frozen=True)
+class TurnRequest:
+    """What starts a turn: a client's message, an event (a callback text), or an entry
+    into a block by API. Build one with :meth:`message`, :meth:`event` or :meth:`enter`."""
+
+    kind: str  # "message" | "event" | "enter"
+    text: str
+    trigger: Trigger
+    message_from_outside: int
+    name: str | None = None
+    variables: Mapping[str, Any] | None = None
+    target: str | None = None
+
+    @classmethod
+    def message(
+        cls, text: str, *, message_from_outside: int = FROM_CLIENT, name: str | None = None
+    ) -> TurnRequest:
+        """The client wrote ``text`` (a button press arrives the same way)."""
+        return cls("message", _text(text), Trigger.MESSAGE, message_from_outside, name=name)
+
+    @classmethod
+    def event(
+        cls,
+        text: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        message_from_outside: int = FROM_TELEPHONY,
+    ) -> TurnRequest:
+        """An event such as a finished call; ``variables`` are set as client variables
+        first, then only callback arrows are checked."""
+        return cls(
+            "event", _text(text), Trigger.CALLBACK, message_from_outside, variables=variables
+        )
+
+    @classmethod
+    def enter(
+        cls, block_id: str, *, text: str = "", message_from_outside: int = FROM_API
+    ) -> TurnRequest:
+        """Put the client in ``block_id`` as if an arrow led there."""
+        return cls("enter", _text(text), Trigger.NOW, message_from_outside, target=block_id)
+
+
+def _text(text: object) -> str:
+    return "" if text is None else str(text)
+
+
 class _TurnTelephony(GuardedTelephony):
     """The bot's guarded adapter for one turn: same adapter, same spam guard, and every call
     is noted on the turn."""
@@ -505,11 +551,11 @@ class Bot:
 
         A client without a current block who matches no starting arrow enters the first
         block. ``name`` (the client's name as the messenger gives it) is kept on the
-        session and shown to scripts as ``name``.
+        session and shown to scripts as ``name``. Opens the client's store transaction;
+        see :meth:`turn` to run on one the caller holds.
         """
-        return self._turn(
-            store, client_id, "message", text, Trigger.MESSAGE, message_from_outside, name=name
-        )
+        request = TurnRequest.message(text, message_from_outside=message_from_outside, name=name)
+        return self._in_transaction(store, client_id, request)
 
     def handle_event(
         self,
@@ -519,7 +565,6 @@ class Bot:
         *,
         variables: Mapping[str, Any] | None = None,
         message_from_outside: int = FROM_TELEPHONY,
-        before_commit: Callable[[Turn], None] | None = None,
     ) -> Turn:
         """Handle an event, such as a finished call, delivered as a callback text
         (``answered``, ``busy``, ``no_answer``, ...).
@@ -527,21 +572,11 @@ class Bot:
         ``variables`` are first set as client variables (in the same transaction), then
         only callback arrows (``on: callback``) are checked; with none matching, the client
         stays where it is. ``message_from_outside`` is 5 (telephony) unless given.
-
-        ``before_commit(turn)`` is called with the finished turn inside its transaction,
-        just before the commit: store calls it makes on this thread commit with the turn,
-        and if it raises, nothing of the turn is written.
         """
-        return self._turn(
-            store,
-            client_id,
-            "event",
-            text,
-            Trigger.CALLBACK,
-            message_from_outside,
-            variables=variables,
-            before_commit=before_commit,
+        request = TurnRequest.event(
+            text, variables=variables, message_from_outside=message_from_outside
         )
+        return self._in_transaction(store, client_id, request)
 
     def enter(
         self,
@@ -556,9 +591,8 @@ class Bot:
         message, follow its immediate arrows). KeyError for an unknown block."""
         if block_id not in self.flow.blocks:
             raise KeyError(f"no block {block_id!r} in {self.flow.filename}")
-        return self._turn(
-            store, client_id, "enter", text, Trigger.NOW, message_from_outside, target=block_id
-        )
+        request = TurnRequest.enter(block_id, text=text, message_from_outside=message_from_outside)
+        return self._in_transaction(store, client_id, request)
 
     def current_block(self, store: Store, client_id: str) -> str | None:
         """The block the client is in (None before the first message)."""
@@ -578,39 +612,43 @@ class Bot:
             moment = moment.astimezone(self.timezone)
         return moment
 
-    def _turn(
-        self,
-        store: Store,
-        client_id: str,
-        kind: str,
-        text: str,
-        trigger: Trigger,
-        message_from_outside: int,
-        *,
-        variables: Mapping[str, Any] | None = None,
-        target: str | None = None,
-        name: str | None = None,
-        before_commit: Callable[[Turn], None] | None = None,
-    ) -> Turn:
-        text = "" if text is None else str(text)
-        if len(text) > self.limits.max_message_chars:
-            raise LimitExceeded(
-                f"the {'message' if kind == 'message' else 'event text'} is {len(text):,} "
-                f"characters long; the limit is {self.limits.max_message_chars:,}"
-            )
-        now = self.now()
-        with store.transaction(str(client_id)) as state:
-            if name is not None:
-                state.session[SESSION_NAME] = name
-            turn = Turn(state.client.client_id, kind, text, None)
-            run = _Run(self, store, state, turn, trigger, message_from_outside, now)
-            if variables:
-                run.preset(variables)
-            run.run(target)
-            run.finish()
-            if before_commit is not None:
-                before_commit(turn)
+    def turn(self, store: Store, state: ClientState, request: TurnRequest) -> Turn:
+        """Run one turn on a client's state that the caller opened and will commit.
+
+        ``state`` comes from ``store.transaction(client_id)`` (or any other way the caller
+        holds the client exclusively); the turn changes it in place and returns what it
+        did. Nothing is committed here: the caller commits the state together with its own
+        bookkeeping (an event's "done" mark, queued messages) or rolls everything back.
+        ``store`` serves cross-client reads and writes (``get_client_var``), which join
+        the caller's transaction when it is open on this thread.
+        """
+        self._check_size(request)
+        text = request.text
+        if request.name is not None:
+            state.session[SESSION_NAME] = request.name
+        turn = Turn(state.client.client_id, request.kind, text, None)
+        run = _Run(
+            self, store, state, turn, request.trigger, request.message_from_outside, self.now()
+        )
+        if request.variables:
+            run.preset(request.variables)
+        run.run(request.target)
+        run.finish()
         return turn
+
+    def _check_size(self, request: TurnRequest) -> None:
+        size = len(request.text)
+        if size > self.limits.max_message_chars:
+            what = "message" if request.kind == "message" else "event text"
+            raise LimitExceeded(
+                f"the {what} is {size:,} characters long; the limit is "
+                f"{self.limits.max_message_chars:,}"
+            )
+
+    def _in_transaction(self, store: Store, client_id: str, request: TurnRequest) -> Turn:
+        self._check_size(request)  # before taking the client's lock
+        with store.transaction(str(client_id)) as state:
+            return self.turn(store, state, request)
 
     def __repr__(self) -> str:
         return f"<botlang.Bot {self.flow.filename}>"

@@ -1,5 +1,5 @@
-"""The service's side of the store: serialised writes, hooked transactions, and the inbox
-writer that commits received events in groups.
+"""The service's side of the store: serialised writes and the inbox writer that commits
+received events in groups.
 
 :class:`StoreGate` wraps the store for everything the service does:
 
@@ -33,8 +33,6 @@ from botlang.store.base import ClientState, Store
 
 logger = logging.getLogger("botlang.server.inbox")
 
-Hook = Callable[[ClientState], None]
-
 
 class Stale(Exception):
     """Raised by a ``before`` hook: the event is older than one already applied."""
@@ -42,12 +40,6 @@ class Stale(Exception):
 
 class Overloaded(Exception):
     """Too many deliveries are waiting for their inbox write (HTTP 503)."""
-
-
-@dataclass
-class _Hooks:
-    before: Hook | None
-    after: Hook | None
 
 
 class StoreGate:
@@ -64,7 +56,6 @@ class StoreGate:
 
             serialize_writes = isinstance(store, SqliteStore)
         self._lock: threading.RLock | None = threading.RLock() if serialize_writes else None
-        self._local = threading.local()
 
     @property
     def store(self) -> Store:
@@ -78,25 +69,9 @@ class StoreGate:
             yield
 
     @contextmanager
-    def hooked(self, before: Hook | None = None, after: Hook | None = None) -> Iterator[None]:
-        """Make the next :meth:`transaction` on this thread run ``before`` right after it
-        opens and ``after`` just before it commits; ``before`` may raise :class:`Stale`."""
-        self._local.hooks = _Hooks(before, after)
-        try:
-            yield
-        finally:
-            self._local.hooks = None
-
-    @contextmanager
     def transaction(self, client_id: str) -> Iterator[ClientState]:
-        hooks: _Hooks | None = getattr(self._local, "hooks", None)
-        self._local.hooks = None
         with self.writing(), self.inner.transaction(client_id) as state:
-            if hooks is not None and hooks.before is not None:
-                hooks.before(state)
             yield state
-            if hooks is not None and hooks.after is not None:
-                hooks.after(state)
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:

@@ -19,20 +19,18 @@ from typing import TYPE_CHECKING, Any
 from botlang.clients.matching import match_client
 from botlang.clients.phones import InvalidPhone
 from botlang.core.errors import BotlangError
+from botlang.flow.session import FROM_TELEPHONY, TurnRequest
 from botlang.server.events import CallUpdate, update_for
 from botlang.server.inbox import Stale, StoreGate
 from botlang.server.logs import log
 from botlang.server.outbox import OUTBOX_KIND, log_messages, outgoing_message
 from botlang.server.webhook import BadDelivery, parse_event
-from botlang.store.base import ClientRecord, ClientState, InboxItem
+from botlang.store.base import ClientRecord, InboxItem
 
 if TYPE_CHECKING:
     from botlang.flow import Bot
-    from botlang.flow.session import Turn
 
 logger = logging.getLogger("botlang.server.worker")
-
-FROM_TELEPHONY = 5  # message_from_outside of a turn a telephony event starts (Salebot's)
 
 
 class Worker:
@@ -206,40 +204,27 @@ class Worker:
         self, item: InboxItem, update: CallUpdate, client: ClientRecord
     ) -> tuple[str, str | None]:
         gate = self.gate
-
-        def before(state: ClientState) -> None:
-            if update.order is not None:
-                call_id, seq = update.order
-                if not gate.call_seq_advance(call_id, seq):
-                    raise Stale
-
-        def after(state: ClientState) -> None:
-            gate.inbox_done(item.item_id)
-
         queued: list[str] = []
-
-        def enqueue(turn: Turn) -> None:
-            # Inside the turn's transaction: the messages commit with it or not at all.
-            entry = outgoing_message(item, client, turn, gate.clock())
-            if entry is not None and gate.inbox_add(entry[0], OUTBOX_KIND, entry[1]):
-                queued.append(entry[1]["id"])
-
         try:
-            with gate.hooked(before, after):
+            # One transaction: the seq check, the turn, its queued messages and the done mark.
+            with gate.transaction(client.client_id) as state:
+                if update.order is not None and not gate.call_seq_advance(*update.order):
+                    raise Stale
                 if self.bot is None or update.callback is None:
-                    with gate.transaction(client.client_id) as state:
-                        state.client_vars.update(update.variables)
+                    state.client_vars.update(update.variables)
                     turn = None
                 else:
-                    extra: dict[str, Any] = {"before_commit": enqueue} if self.outbox else {}
-                    turn = self.bot.handle_event(
-                        gate.store,
-                        client.client_id,
+                    request = TurnRequest.event(
                         update.callback,
                         variables=update.variables,
                         message_from_outside=FROM_TELEPHONY,
-                        **extra,
                     )
+                    turn = self.bot.turn(gate.store, state, request)
+                    if self.outbox:
+                        entry = outgoing_message(item, client, turn, gate.clock())
+                        if entry is not None and gate.inbox_add(entry[0], OUTBOX_KIND, entry[1]):
+                            queued.append(entry[1]["id"])
+                gate.inbox_done(item.item_id)
         except Stale:
             self._finish(item)
             return "ignored", "older seq"

@@ -249,34 +249,24 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-class DiesBeforeCommit:
-    """Runs the real turn and queues its messages, then dies before the commit — the first
-    time — as a process killed at that moment would."""
+class DiesBeforeCommit(StoreGate):
+    """A gate whose first "done" mark fails — after the turn queued its messages, before
+    the commit — as a process killed at that moment would."""
 
-    def __init__(self, inner: Bot) -> None:
-        self.inner = inner
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
         self.calls = 0
 
-    def handle_event(
-        self, store: Any, client_id: str, text: str, *, before_commit: Any, **kwargs: Any
-    ) -> Turn:
+    def inbox_done(self, item_id: int, error: str | None = None) -> None:
         self.calls += 1
-
-        def queue_then_die(turn: Turn) -> None:
-            before_commit(turn)
-            if self.calls == 1:
-                raise RuntimeError("killed before the commit")
-
-        return self.inner.handle_event(
-            store, client_id, text, before_commit=queue_then_die, **kwargs
-        )
+        if self.calls == 1:
+            raise RuntimeError("killed before the commit")
+        super().inbox_done(item_id, error)
 
 
 def test_messages_commit_with_their_turn_or_not_at_all(store: Store, flow: Path) -> None:
     store.inbox_lease_seconds = 0.2
-    worker = Worker(
-        StoreGate(store), DiesBeforeCommit(Bot.load(flow)), messengers=["whatsapp"], outbox=True
-    )
+    worker = Worker(DiesBeforeCommit(store), Bot.load(flow), messengers=["whatsapp"], outbox=True)
     delivery = read_delivery("events/summary", encode_payload(BUSY))
     store.inbox_add(delivery.key, delivery.kind, delivery.payload)
 

@@ -12,11 +12,12 @@ from server_testkit import FLOW, PHONE, call_event, summary, wait_for
 
 from botlang.core.errors import LimitExceeded
 from botlang.core.limits import DEFAULT_LIMITS
-from botlang.flow import Bot
-from botlang.server.inbox import InboxWriter, Overloaded, Stale, StoreGate
+from botlang.flow import Bot, Turn, TurnRequest
+from botlang.server.inbox import InboxWriter, Overloaded, StoreGate
 from botlang.server.webhook import read_delivery
 from botlang.server.worker import Worker
 from botlang.store import Store, open_store
+from botlang.store.base import ClientState
 from botlang.telephony import RecordingTelephony
 from botlang.telephony.signing import encode_payload
 
@@ -79,13 +80,13 @@ class CrashingBot:
         self.crashes = crashes
         self.calls = 0
 
-    def handle_event(self, store: Any, client_id: str, text: str, **kwargs: Any) -> Any:
+    def turn(self, store: Store, state: ClientState, request: TurnRequest) -> Turn:
         self.calls += 1
+        turn = self.inner.turn(store, state, request)
         if self.calls > self.crashes:
-            return self.inner.handle_event(store, client_id, text, **kwargs)
-        with store.transaction(client_id) as state:
-            state.client_vars["answered_callbacks"] = 99  # would be wrong if it stuck
-            raise RuntimeError("killed mid-turn")
+            return turn
+        state.client_vars["answered_callbacks"] = 99  # would be wrong if it stuck
+        raise RuntimeError("killed mid-turn")
 
 
 def test_an_event_whose_turn_dies_is_applied_once_after_its_lease(store: Store) -> None:
@@ -104,41 +105,42 @@ def test_an_event_whose_turn_dies_is_applied_once_after_its_lease(store: Store) 
     assert store.inbox_stats()["done"] == 2
 
 
-def test_a_stale_event_rolls_nothing_in(store: Store) -> None:
-    gate = StoreGate(store)
-    client = store.create_client(client_type=13, phone=PHONE)
-    assert store.call_seq_advance("leg", 5)
+def test_a_stale_event_changes_nothing(store: Store) -> None:
+    worker = Worker(StoreGate(store), bot(), messengers=["whatsapp"])
+    add(store, "events/call", call_event(5, "Connected"))
+    drain(worker)
+    before = client_vars(store)
+    add(store, "events/call", call_event(4, "Appeared"))
+    drain(worker)
+    assert client_vars(store) == before
+    assert store.inbox_stats()["done"] == 2
 
-    def before(state: Any) -> None:
-        if not gate.call_seq_advance("leg", 4):
-            raise Stale
 
-    with pytest.raises(Stale), gate.hooked(before), gate.transaction(client.client_id) as state:
-        state.client_vars["x"] = 1
-    assert "x" not in store.read_variables(client.client_id)["client"]
+class FailsOnce(StoreGate):
+    """A gate whose first "done" mark fails, as a process killed just before the commit."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.done_calls = 0
+
+    def inbox_done(self, item_id: int, error: str | None = None) -> None:
+        self.done_calls += 1
+        if self.done_calls == 1:
+            raise RuntimeError("killed before the commit")
+        super().inbox_done(item_id, error)
 
 
 def test_the_done_mark_commits_with_the_turn(store: Store) -> None:
-    gate = StoreGate(store)
-    client = store.create_client(client_type=13, phone=PHONE)
-    store.inbox_add("k", "events/summary", summary())
-    (item,) = store.inbox_claim(1)
-
-    def done(state: Any) -> None:
-        gate.inbox_done(item.item_id)
-
-    with (
-        pytest.raises(RuntimeError),
-        gate.hooked(after=done),
-        gate.transaction(client.client_id) as state,
-    ):
-        state.client_vars["x"] = 1
-        raise RuntimeError("boom")
+    store.inbox_lease_seconds = 0.2
+    worker = Worker(FailsOnce(store), bot(), messengers=["whatsapp"])
+    add(store, "events/summary", summary())
+    assert worker.run_once() == 1 and worker.failures == 1
     assert store.inbox_stats()["done"] == 0
-    with gate.hooked(after=done), gate.transaction(client.client_id) as state:
-        state.client_vars["x"] = 1
-    assert store.inbox_stats()["done"] == 1
-    assert store.read_variables(client.client_id)["client"]["x"] == 1
+    client = store.find_client_by_variable_value(PHONE)
+    assert client is not None
+    assert "call_outcome" not in store.read_variables(client.client_id)["client"]
+    wait_for(lambda: worker.run_once() and store.inbox_stats()["done"] == 1)
+    assert client_vars(store)["call_outcome"] == "answered"
 
 
 def test_events_without_a_client_are_finished_without_creating_one(store: Store) -> None:
@@ -165,10 +167,9 @@ def test_without_a_bot_events_still_set_variables(store: Store) -> None:
 class RefusingBot:
     """A bot whose turns are refused by the store (a limit checked at commit)."""
 
-    def handle_event(self, store: Any, client_id: str, text: str, **kwargs: Any) -> Any:
-        with store.transaction(client_id) as state:
-            state.client_vars["x"] = 1
-            raise LimitExceeded("too many client variables")
+    def turn(self, store: Store, state: ClientState, request: TurnRequest) -> Turn:
+        state.client_vars["x"] = 1
+        raise LimitExceeded("too many client variables")
 
 
 def test_an_event_refused_by_a_limit_is_marked_failed_not_retried(store: Store) -> None:
