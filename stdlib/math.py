@@ -92,10 +92,10 @@ def log(x: Number, base: Number | None = None) -> float:
 
 
 @builtin("pow")
-def power(x: Number, y: Number) -> int | float:
+def power(ctx: CallContext, x: Number, y: Number) -> int | float:
     """x raised to the power y, the same as x ** y (pow(2, 10) → 1024)."""
     try:
-        return ops.power(x, y, -1)
+        return ops.power(x, y, -1, ctx)
     except BotlangError as err:
         # Re-raise without the operator's position so the error points at this call.
         raise type(err)(f"pow(): {err.message}") from None

@@ -14,65 +14,28 @@ Argument kinds (from the annotation): ``Any`` (as is), ``str``, ``int``, ``float
 from __future__ import annotations
 
 import inspect
-import random
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from botlang.core.errors import ScriptError
-from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.errors import LimitExceeded, ScriptError
+from botlang.core.limits import Limits
 from botlang.core.runtime import values
+from botlang.core.runtime.run import ClientAccess, Run
+
+__all__ = ["REGISTRY", "Builtin", "CallContext", "ClientAccess", "Registry", "builtin"]
+from botlang.core.runtime.sizes import TooDeep, size_of
 
 Number = float  # annotation for "int or float, numeric strings accepted"
 
 REQUIRED = inspect.Parameter.empty
 
 
-class ClientAccess(Protocol):
-    """Explicit access to other clients' variables (``get_client_var``/``set_client_var``)."""
-
-    def get_client_var(self, client_id: str, name: str) -> Any: ...
-
-    def set_client_var(self, client_id: str, name: str, value: Any) -> None: ...
-
-
-class CallContext:
-    """What a builtin may see of the current run. Nothing else of the host is reachable.
-
-    ``steps`` counts statements and calls against ``limits.max_steps``; ``output`` collects
-    what ``print`` shows.
-    """
-
-    __slots__ = ("_rng", "client_id", "clients", "clock", "limits", "output", "steps", "telephony")
-
-    def __init__(
-        self,
-        *,
-        telephony: Any = None,
-        clients: ClientAccess | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-        rng: random.Random | None = None,
-        clock: Callable[[], datetime] = datetime.now,
-        client_id: str | None = None,
-    ) -> None:
-        self.telephony = telephony  # a botlang.telephony.Telephony, or None
-        self.clients = clients
-        self.limits = limits
-        self._rng = rng
-        self.clock = clock
-        self.client_id = client_id
-        self.steps = 0
-        self.output: list[str] = []
-
-    @property
-    def rng(self) -> random.Random:
-        """The run's random generator (seedable: pass ``rng=random.Random(seed)``)."""
-        if self._rng is None:
-            self._rng = random.Random()
-        return self._rng
+CallContext = Run
+"""What a builtin sees of the current run (its ``ctx``): the run itself, see
+:class:`~botlang.core.runtime.run.Run`. Nothing else of the host is reachable."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +110,7 @@ class Builtin:
             detail = f"{extra} too many"
         return f"{self.name}() takes {expected} argument{plural}, got {count} ({detail})"
 
-    def bind(self, args: list[Any]) -> list[Any]:
+    def bind(self, args: list[Any], limits: Limits) -> list[Any]:
         """Check and convert positional arguments; raises ScriptError naming the parameter."""
         problem = self.arity_error(len(args))
         if problem:
@@ -156,17 +119,17 @@ class Builtin:
         for index, value in enumerate(args):
             param = self.params[index] if index < len(self.params) else self.variadic
             assert param is not None
-            bound.append(_convert(self, param, value))
+            bound.append(_convert(self, param, value, limits))
         return bound
 
     def __call__(self, ctx: CallContext, args: list[Any]) -> Any:
-        bound = self.bind(args)
+        bound = self.bind(args, ctx.limits)
         if self.takes_context:
             return self.func(ctx, *bound)
         return self.func(*bound)
 
 
-def _convert(fn: Builtin, param: Param, value: Any) -> Any:
+def _convert(fn: Builtin, param: Param, value: Any, limits: Limits) -> Any:
     if value is None and (param.nullable or param.kind == "any"):
         return None
     kind = param.kind
@@ -174,6 +137,8 @@ def _convert(fn: Builtin, param: Param, value: Any) -> Any:
         if kind == "any":
             return value
         if kind == "str":
+            if type(value) is list or type(value) is dict:
+                _text_fits(fn, param, value, limits)
             return values.to_text(value)
         if kind == "number":
             return values.to_number(value)
@@ -191,6 +156,19 @@ def _convert(fn: Builtin, param: Param, value: Any) -> Any:
             f"got {values.describe_value(value)}"
         ) from exc
     raise AssertionError(f"unknown parameter kind {kind}")
+
+
+def _text_fits(fn: Builtin, param: Param, value: Any, limits: Limits) -> None:
+    """Refuse a list or dict whose text would be over the string limit, before making it."""
+    cap = limits.max_string_chars
+    try:
+        too_long = size_of(value, cap, limits.max_value_depth) > cap
+    except TooDeep:
+        too_long = True
+    if too_long:
+        raise LimitExceeded(
+            f"{fn.name}(): parameter '{param.name}' would be a text of over {cap:,} characters"
+        )
 
 
 _KIND_WORDS = {

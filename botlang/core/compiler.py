@@ -8,21 +8,29 @@ builtins. Script text never becomes Python source: names and strings are emitted
 
 Each operator that can fail receives the index of its source position, so a runtime error
 points at the exact operator, call or index that failed; anything else is located at the
-statement.
+statement. Every operator and call also receives the run (``_run``), whose limits and
+budgets it applies.
+
+The generated code never nests deeper than Python can compile: a sub-expression deeper than
+``_INLINE_DEPTH`` syntax levels becomes a helper function of its own, called in its place
+(same order of evaluation, same short-circuits).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from botlang.core.builtins import REGISTRY, Builtin, CallContext, Registry, load_stdlib
+from botlang.core.builtins import REGISTRY, Builtin, Registry, load_stdlib
 from botlang.core.errors import ArgumentError, BotlangError, LimitExceeded, ParseError, ScriptError
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.core.runtime import ops
+from botlang.core.runtime.run import Run, fail
 from botlang.core.runtime.scopes import Environment
 from botlang.core.runtime.values import SCRIPT_TYPES, to_text, truthy
 from botlang.core.syntax import ast
@@ -42,43 +50,73 @@ _INLINE_INT_OPS = frozenset({"+", "-", "==", "!=", "<", "<=", ">", ">="})
 _COMPARE_HELPERS = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 
 
-def _call_builtin(fn: Builtin, ctx: CallContext, args: list[Any], p: int) -> Any:
-    ctx.steps += 1
-    if ctx.steps > ctx.limits.max_steps:
-        ops.fail(f"step budget of {ctx.limits.max_steps:,} exhausted", p, limit=True)
+_monotonic = time.monotonic
+_SMALL_TEXT = 256
+_SMALL_INT = 1 << 62
+
+
+def _call_builtin(fn: Builtin, run: Run, args: list[Any], p: int) -> Any:
+    run.steps += 1
+    if run.steps > run.limits.max_steps:
+        fail(f"step budget of {run.limits.max_steps:,} exhausted", p, limit=True)
+    if _monotonic() > run.deadline:
+        run.check_deadline(p)
     try:
-        result = fn(ctx, args)
+        result = fn(run, args)
     except BotlangError as err:
         if getattr(err, "node_index", None) is None:
             err.node_index = p  # type: ignore[attr-defined]
         raise
     except RecursionError:
-        ops.fail(f"{fn.name}(): value nested too deeply", p, limit=True)
+        fail(f"{fn.name}(): value nested too deeply", p, limit=True)
+    except MemoryError:
+        fail(f"{fn.name}(): out of memory", p, limit=True)
     except Exception as exc:  # a builtin's own failure becomes a located ScriptError
-        ops.fail(f"{fn.name}(): {exc}", p)
-    if type(result) not in SCRIPT_TYPES:
-        if isinstance(result, tuple):
-            return list(result)
-        ops.fail(f"{fn.name}() returned an unsupported value", p)
+        fail(f"{fn.name}(): {exc}", p)
+    kind = type(result)
+    if kind is str:
+        if len(result) > _SMALL_TEXT:
+            run.text_built(result, p, f"{fn.name}()'s result is")
+        return result
+    if kind is list or kind is dict:
+        return run.built(result, p, f"{fn.name}()'s result")
+    if kind is float:
+        if result - result != 0:
+            fail(f"{fn.name}(): the result is too large", p)
+        return result
+    if kind is int:
+        if not -_SMALL_INT < result < _SMALL_INT and result.bit_length() > run.limits.max_int_bits:
+            fail(
+                f"{fn.name}(): the result has over {run.limits.max_int_digits} digits",
+                p,
+                limit=True,
+            )
+        return result
+    if kind not in SCRIPT_TYPES:
+        if kind is tuple:
+            return run.built(list(result), p, f"{fn.name}()'s result")
+        fail(f"{fn.name}() returned an unsupported value", p)
     return result
 
 
-def _set_path(base: Any, keys: list[Any], value: Any, p: int) -> Any:
+def _set_path(base: Any, keys: list[Any], value: Any, p: int, run: Run) -> Any:
     if len(keys) == 1:
-        return ops.with_item(base, keys[0], value, p)
+        return ops.with_item(base, keys[0], value, p, run)
     child = None
     if type(base) is dict or (type(base) is list and base):
         child = (
-            ops.index_value(base, keys[0], p) if type(base) is list else base.get(to_text(keys[0]))
+            ops.index_value(base, keys[0], p, run)
+            if type(base) is list
+            else base.get(to_text(keys[0]))
         )
-    return ops.with_item(base, keys[0], _set_path(child, keys[1:], value, p), p)
+    return ops.with_item(base, keys[0], _set_path(child, keys[1:], value, p, run), p, run)
 
 
-def _delete_path(base: Any, keys: list[Any], p: int) -> Any:
+def _delete_path(base: Any, keys: list[Any], p: int, run: Run) -> Any:
     if len(keys) == 1:
-        return ops.without_item(base, keys[0], p)
-    child = ops.index_value(base, keys[0], p)
-    return ops.with_item(base, keys[0], _delete_path(child, keys[1:], p), p)
+        return ops.without_item(base, keys[0], p, run)
+    child = ops.index_value(base, keys[0], p, run)
+    return ops.with_item(base, keys[0], _delete_path(child, keys[1:], p, run), p, run)
 
 
 _RUNTIME_GLOBALS: dict[str, Any] = {
@@ -123,6 +161,12 @@ def _is_boolean(node: ast.Node) -> bool:
     return False
 
 
+# Syntax levels emitted inline before a sub-expression moves to a helper function: each level
+# opens at most three brackets, and CPython refuses code nested 200 brackets deep.
+_INLINE_DEPTH = 40
+_ARGS = "_get, _env, _run"
+
+
 class _CodeGen:
     """Emits Python source for one script or expression."""
 
@@ -132,8 +176,10 @@ class _CodeGen:
         self.filename = filename
         self.positions: list[tuple[int, int]] = []
         self.globals: dict[str, Any] = {}
+        self.helpers: list[str] = []
         self._temps = itertools.count()
         self._builtin_names: dict[str, str] = {}
+        self._level = 0
 
     def position(self, line: int, column: int) -> int:
         self.positions.append((line, column))
@@ -187,6 +233,23 @@ class _CodeGen:
     # ------------------------------------------------------------ expressions
 
     def expr(self, node: ast.Node) -> str:
+        """The code of one expression node, moved to a helper when nested too deeply."""
+        if self._level < _INLINE_DEPTH:
+            self._level += 1
+            try:
+                return self.node(node)
+            finally:
+                self._level -= 1
+        saved, self._level = self._level, 0
+        try:
+            code = self.node(node)
+        finally:
+            self._level = saved
+        name = f"_h{len(self.helpers)}"
+        self.helpers.append(f"def {name}({_ARGS}):\n    return {code}")
+        return f"{name}({_ARGS})"
+
+    def node(self, node: ast.Node) -> str:
         if isinstance(node, ast.Literal):
             return self.constant(node.value)
         if isinstance(node, ast.Name):
@@ -194,10 +257,10 @@ class _CodeGen:
         if isinstance(node, ast.Binary):
             p = self.position(node.line, node.column)
             helper = _BINARY_HELPERS[node.op]
-            fast = self.fast_path(node.op, helper, node.left, node.right, f", {p}")
+            fast = self.fast_path(node.op, helper, node.left, node.right, f", {p}, _run")
             if fast:
                 return fast
-            return f"{helper}({self.expr(node.left)}, {self.expr(node.right)}, {p})"
+            return f"{helper}({self.expr(node.left)}, {self.expr(node.right)}, {p}, _run)"
         if isinstance(node, ast.Compare):
             if len(node.rest) == 1:
                 op, right, _, _ = node.rest[0]
@@ -231,7 +294,7 @@ class _CodeGen:
             if node.op == "not":
                 return f"(not _truthy({operand}))"
             p = self.position(node.line, node.column)
-            return f"{'_neg' if node.op == '-' else '_pos'}({operand}, {p})"
+            return f"{'_neg' if node.op == '-' else '_pos'}({operand}, {p}, _run)"
         if isinstance(node, ast.IfCall):
             otherwise = "None" if node.otherwise is None else self.expr(node.otherwise)
             condition = self.expr(node.condition)
@@ -242,17 +305,17 @@ class _CodeGen:
             ref = self.builtin(node)
             p = self.position(node.line, node.column)
             args = ", ".join(self.expr(a) for a in node.args)
-            return f"_call({ref}, _ctx, [{args}], {p})"
+            return f"_call({ref}, _run, [{args}], {p})"
         if isinstance(node, ast.Index):
             p = self.position(node.key.line, node.key.column)
-            return f"_index({self.expr(node.target)}, {self.expr(node.key)}, {p})"
+            return f"_index({self.expr(node.target)}, {self.expr(node.key)}, {p}, _run)"
         if isinstance(node, ast.ListDisplay):
             p = self.position(node.line, node.column)
-            return f"_list([{', '.join(self.expr(i) for i in node.items)}], {p})"
+            return f"_list([{', '.join(self.expr(i) for i in node.items)}], {p}, _run)"
         if isinstance(node, ast.DictDisplay):
             p = self.position(node.line, node.column)
             pairs = ", ".join(f"({self.expr(k)}, {self.expr(v)})" for k, v in node.pairs)
-            return f"_dict([{pairs}], {p})"
+            return f"_dict([{pairs}], {p}, _run)"
         raise self.parse_error(f"cannot compile {type(node).__name__}", node)
 
     def fast_path(
@@ -306,7 +369,7 @@ class _CodeGen:
             if target.path:
                 keys = ", ".join(self.expr(k) for k in target.path)
                 p = self.position(target.path[-1].line, target.path[-1].column)
-                value = f"_set_path({self.base_value(target)}, [{keys}], {value}, {p})"
+                value = f"_set_path({self.base_value(target)}, [{keys}], {value}, {p}, _run)"
             if target.scope == "deal":
                 return f"_env.assign_deal({target.name!r}, {value})"
             return f"_env.assign({target.scope!r}, {target.name!r}, {value})"
@@ -316,14 +379,14 @@ class _CodeGen:
                 return f"_env.delete({target.scope!r}, {target.name!r})"
             keys = ", ".join(self.expr(k) for k in target.path)
             p = self.position(target.path[-1].line, target.path[-1].column)
-            value = f"_delete_path({self.base_value(target)}, [{keys}], {p})"
+            value = f"_delete_path({self.base_value(target)}, [{keys}], {p}, _run)"
             return f"_env.assign({target.scope!r}, {target.name!r}, {value})"
         if isinstance(node, ast.ExprStatement):
             return self.expr(node.expr)
         raise self.parse_error(f"cannot compile {type(node).__name__}", node)
 
     def build(self, body: list[str], name: str) -> Callable[..., Any]:
-        lines = [f"def {name}(_get, _env, _ctx):", "    _s = 0", "    try:"]
+        lines = [*self.helpers, f"def {name}({_ARGS}):", "    _s = 0", "    try:"]
         lines.extend(f"        {line}" for line in body or ["pass"])
         lines.append("    except Exception as _e:")
         lines.append("        raise _locate(_e, _s) from None")
@@ -331,7 +394,20 @@ class _CodeGen:
         namespace = dict(_RUNTIME_GLOBALS)
         namespace.update(self.globals)
         namespace["_locate"] = self.locator
-        exec(compile(code, f"<botlang {self.filename}>", "exec"), namespace)
+        # the file name only labels the code; a NUL or newline in it must not reach compile()
+        label = "<botlang " + re.sub(r"[\x00-\x1f]", "?", self.filename) + ">"
+        try:
+            exec(compile(code, label, "exec"), namespace)
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+            line, column = self.statement_positions[0] if self.statement_positions else (1, 1)
+            raise ParseError(
+                f"the script is too complex to compile ({type(exc).__name__}); split it into "
+                "smaller statements",
+                line=line,
+                column=column,
+                source=self.source,
+                filename=self.filename,
+            ) from None
         return namespace[name]  # type: ignore[no-any-return]
 
     def locator(self, error: Exception, statement_index: int) -> BotlangError:
@@ -373,37 +449,53 @@ class Program:
         self._function = gen.build(body, "_program")
         self.statement_count = len(tree.statements)
 
-    def execute(self, env: Environment, ctx: CallContext) -> None:
-        """Run against an environment; assignments before an error stand."""
-        ctx.steps += self.statement_count
-        if ctx.steps > ctx.limits.max_steps:
-            over = ctx.steps - ctx.limits.max_steps
-            ctx.steps -= over
+    def execute(self, run: Run) -> None:
+        """Run in ``run`` (its variables, budgets and host access); assignments before an
+        error stand."""
+        run.steps += self.statement_count
+        limits = run.limits
+        if run.steps > limits.max_steps:
+            over = min(run.steps - limits.max_steps, self.statement_count)
+            run.steps -= over
             line, column = self._gen.statement_positions[self.statement_count - over]
             raise LimitExceeded(
-                f"step budget of {ctx.limits.max_steps:,} exhausted",
+                f"step budget of {limits.max_steps:,} exhausted",
                 line=line,
                 column=column,
                 source=self.source,
                 filename=self.filename,
             )
-        self._function(env.view.get, env, ctx)
+        if _monotonic() > run.deadline:
+            try:
+                run.check_deadline()
+            except BotlangError as err:
+                raise self._gen.locator(err, 0) from None
+        env = run.env
+        self._function(env.view.get, env, run)
 
     def run(
         self,
         variables: Mapping[str, Any] | None = None,
         *,
         telephony: Any = None,
-        context: CallContext | None = None,
+        context: Run | None = None,
     ) -> dict[str, Any]:
         """Run with ``variables`` as the deal scope; return the variables after the script.
 
-        The input mapping is not mutated.
+        The input mapping is not mutated (it is copied once). ``context`` is a run set up
+        by the caller (clock, random generator, telephony, clients); ``variables`` become
+        its deal scope.
         """
-        env = Environment(_copy_variables(variables), limits=self.limits)
-        ctx = context or CallContext(telephony=telephony, limits=self.limits)
-        self.execute(env, ctx)
-        return env.flattened()
+        deal = dict(variables) if variables is not None else {}
+        if context is None:
+            run = Run.over(deal, self.limits, telephony)
+        else:
+            run = context
+            run.env = Environment.over(deal, run.limits)
+        self.execute(run)
+        env = run.env
+        # the run's own copy, handed over as the result; merged only when other scopes were set
+        return env.deal if env.view is env.deal else env.flattened()
 
     def __repr__(self) -> str:
         return f"<botlang.Program {self.filename} ({self.statement_count} statements)>"
@@ -412,27 +504,47 @@ class Program:
 class Expression:
     """A compiled expression: ``evaluate`` it against variables."""
 
-    def __init__(self, node: ast.Node, registry: Registry, source: str, filename: str) -> None:
+    def __init__(
+        self,
+        node: ast.Node,
+        registry: Registry,
+        source: str,
+        filename: str,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.source = source
         self.filename = filename
+        self.limits = limits
         gen = _CodeGen(registry, source, filename)
         gen.statement_positions = [(node.line, node.column)]
         self._function = gen.build([f"return {gen.expr(node)}"], "_expression")
-        # Only calls look at the context; plain expressions skip creating one.
-        self.needs_context = any(isinstance(n, ast.Call) for n in ast.walk(node))
 
-    def evaluate_in(self, env: Environment, ctx: CallContext) -> Any:
-        return self._function(env.view.get, env, ctx)
+    def evaluate_in(self, run: Run) -> Any:
+        """The value in ``run`` (a flow's arrow condition, the REPL)."""
+        env = run.env
+        return self._function(env.view.get, env, run)
 
     def evaluate(
-        self, variables: Mapping[str, Any] | None = None, *, context: CallContext | None = None
+        self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None
     ) -> Any:
-        if context is None and self.needs_context:
-            context = CallContext()
-        return self._function(variables.get if variables is not None else _EMPTY.get, None, context)
+        """The value against ``variables`` (read, never copied or changed)."""
+        deal = _readable(variables)
+        if context is None:
+            return self._function(deal.get, None, Run.over(deal, self.limits))
+        context.env = Environment.over(deal, context.limits)
+        return self._function(deal.get, context.env, context)
 
 
-_EMPTY: Mapping[str, Any] = {}
+def _readable(variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Variables as a dict to read from: the caller's own dict when it is one (expressions
+    and templates never write)."""
+    if variables is None:
+        return {}
+    return variables if type(variables) is dict else dict(variables)
+
+
+# What a nested '#{...}' may build: a variable name, nothing else (client text is never code).
+_NAME = re.compile(r"[^\W\d]\w*\Z")
 
 
 @dataclass(frozen=True)
@@ -445,7 +557,14 @@ class _PreparedPart:
 
 
 class Template:
-    """A compiled message template."""
+    """A compiled message template.
+
+    ``#{expression}`` parts are compiled with the template. A nested part such as
+    ``#{price_#{item}}`` renders its inside first; the text it makes is only ever a
+    variable *name* (checked against the identifier rule, then looked up). Anything else,
+    such as text a client typed, names no variable and renders as the empty text, exactly
+    like a variable that is not set: nothing a client sends is ever compiled or run.
+    """
 
     def __init__(
         self,
@@ -473,7 +592,9 @@ class Template:
             return _PreparedPart(text=part.text)
         if isinstance(part, ast.TemplateExpr):
             return _PreparedPart(
-                expression=Expression(part.expr, self.registry, self.source, self.filename),
+                expression=Expression(
+                    part.expr, self.registry, self.source, self.filename, self.limits
+                ),
                 line=part.line,
                 column=part.column,
             )
@@ -483,56 +604,73 @@ class Template:
             column=part.column,
         )
 
-    def render_in(self, env: Environment, ctx: CallContext) -> str:
-        """Render against an environment (flows)."""
-        return "".join(self._render(part, env, ctx) for part in self.parts)
-
-    def _render(self, part: _PreparedPart, env: Environment, ctx: CallContext) -> str:
-        if part.text is not None:
-            return part.text
-        ctx.steps += 1
-        if ctx.steps > ctx.limits.max_steps:
-            raise LimitExceeded(
-                f"step budget of {ctx.limits.max_steps:,} exhausted",
-                line=part.line,
-                column=part.column,
-                source=self.source,
-                filename=self.filename,
-            )
-        if part.expression is not None:
-            return to_text(part.expression.evaluate_in(env, ctx))
-        assert part.nested is not None
-        inner = "".join(self._render(p, env, ctx) for p in part.nested)
+    def render_in(self, run: Run) -> str:
+        """Render in ``run`` (flows, the REPL); the text is bounded by ``max_string_chars``."""
+        first = self.parts[0] if self.parts else None
         try:
-            expression = compile_expression(inner, self.filename, self.registry, self.limits)
-        except ParseError as err:
-            raise ScriptError(
-                f"'#{{{inner}}}' (built from a nested '#{{}}') is not a valid expression: "
-                f"{err.message}",
-                line=part.line,
-                column=part.column,
-                source=self.source,
-                filename=self.filename,
-            ) from None
-        try:
-            return to_text(expression.evaluate_in(env, ctx))
+            if _monotonic() > run.deadline:
+                run.check_deadline()
+            pieces: list[str] = []
+            self._render(self.parts, run, pieces)
+            text = "".join(pieces)
+            if len(text) > _SMALL_TEXT:
+                run.charge(len(text))
         except BotlangError as err:
-            err.line, err.column = part.line, part.column
-            err.source, err.filename = self.source, self.filename
-            raise
+            raise self._locate(err, first) from None
+        return text
+
+    def _locate(self, err: BotlangError, part: _PreparedPart | None) -> BotlangError:
+        if err.source is None:
+            line, column = (part.line, part.column) if part is not None else (1, 1)
+            err.with_location(line, column, self.source, self.filename)
+        return err
+
+    def _render(self, parts: tuple[_PreparedPart, ...], run: Run, pieces: list[str]) -> None:
+        limits = run.limits
+        size = 0
+        for part in parts:
+            if part.text is not None:
+                piece = part.text
+            else:
+                try:
+                    piece = self._substitute(part, run)
+                except BotlangError as err:
+                    raise self._locate(err, part) from None
+            size += len(piece)
+            if size > limits.max_string_chars:
+                raise LimitExceeded(
+                    f"the message would be over {limits.max_string_chars:,} characters long",
+                    line=part.line,
+                    column=part.column,
+                    source=self.source,
+                    filename=self.filename,
+                )
+            pieces.append(piece)
+
+    def _substitute(self, part: _PreparedPart, run: Run) -> str:
+        run.steps += 1
+        if run.steps > run.limits.max_steps:
+            raise LimitExceeded(f"step budget of {run.limits.max_steps:,} exhausted")
+        if part.expression is not None:
+            return ops.text_of(part.expression.evaluate_in(run), -1, run)
+        assert part.nested is not None
+        inner: list[str] = []
+        self._render(part.nested, run, inner)
+        name = "".join(inner)
+        # the inside names a variable, or nothing: it is never compiled
+        if len(name) > run.limits.max_variable_name_chars or not _NAME.match(name):
+            return ""
+        return ops.text_of(run.env.lookup(name), -1, run)
 
     def render(
-        self,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        context: CallContext | None = None,
+        self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None
     ) -> str:
-        env = Environment(_copy_variables(variables), limits=self.limits)
-        return self.render_in(env, context or CallContext(limits=self.limits))
-
-
-def _copy_variables(variables: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(variables) if variables is not None else {}
+        """The text against ``variables`` (read, never copied or changed)."""
+        deal = _readable(variables)
+        if context is None:
+            return self.render_in(Run.over(deal, self.limits))
+        context.env = Environment.over(deal, context.limits)
+        return self.render_in(context)
 
 
 def default_registry() -> Registry:
@@ -552,7 +690,7 @@ def _compile_expression_cached(
     source: str, filename: str, registry: Registry, limits: Limits
 ) -> Expression:
     node = parse_expression(source, filename, limits=limits)
-    return Expression(node, registry, source, filename)
+    return Expression(node, registry, source, filename, limits)
 
 
 @lru_cache(maxsize=2048)

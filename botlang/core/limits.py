@@ -6,7 +6,9 @@ changed once and holds everywhere. Tests exercise each one at its boundary.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -19,16 +21,21 @@ class Limits:
     max_expression_depth: int = 150  # syntax-tree depth of one statement (operator chains too)
     max_template_chars: int = 100_000
 
-    # Execution
-    max_steps: int = 1_000_000  # evaluation steps per run (each node evaluated counts one)
+    # Execution: one run is one script, expression or template, or one flow turn
+    max_steps: int = 1_000_000  # statements and calls per run
+    max_run_seconds: float = 1.0  # wall-clock deadline per run, checked between steps
+    max_run_allocation: int = 10_000_000  # size units (≈ JSON characters) built per run
+    max_output_chars: int = 100_000  # everything print() shows in one run
 
     # Values
-    max_string_chars: int = 100_000  # also Salebot's limit on a variable's value
+    max_string_chars: int = 100_000  # any text built, rendered messages too (Salebot: a value)
     max_collection_items: int = 100_000  # list or dict length
     max_value_chars: int = 100_000  # a stored variable's size, measured as its JSON text
+    max_value_size: int = 1_000_000  # any value's structural size (≈ JSON characters)
+    max_value_depth: int = 100  # lists and dicts nested in one value
     max_power_exponent: int = 10_000  # |b| in a ** b for integers
     max_factorial: int = 1_000  # fac(n): 1000! has 2,568 digits
-    max_int_digits: int = 4_300  # CPython's own int/str conversion limit
+    max_int_digits: int = 4_300  # CPython's own int/str conversion limit (results stay below)
     max_repeat_chars: int = 100_000  # "ab" * n
 
     # Variables
@@ -36,7 +43,7 @@ class Limits:
     max_variables_per_scope: int = 1_000
 
     # Builtins with their own bounds
-    regex_timeout_seconds: float = 1.0
+    regex_timeout_seconds: float = 1.0  # one search; a run's searches share its deadline
     max_regex_pattern_chars: int = 1_000
     max_hash_input_chars: int = 1_000_000
     max_regex_expanded_size: int = 10_000  # a pattern with its counted repeats written out
@@ -57,6 +64,12 @@ class Limits:
     max_concurrent_messages: int = 32  # /message turns running at once; beyond → 503
     inbox_retention_seconds: float = 3 * 24 * 3600  # processed events kept to spot duplicates
     http_timeout_seconds: float = 10.0
+
+    @cached_property
+    def max_int_bits(self) -> int:
+        """The bits a whole number may have: one digit short of ``max_int_digits``, so that
+        adding a small literal to the largest result still gives a number CPython can show."""
+        return int((self.max_int_digits - 1) * math.log2(10))
 
     def with_changes(self, **changes: int | float) -> Limits:
         """A copy with some limits changed (for tests and embedding)."""

@@ -23,9 +23,10 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from botlang.clients.matching import ClientCannotReceiveMessages, can_receive_messages
-from botlang.core.builtins import CallContext, Registry
+from botlang.core.builtins import Registry
 from botlang.core.errors import BotlangError, LimitExceeded
 from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.core.runtime.run import Run
 from botlang.core.runtime.scopes import Environment
 from botlang.core.runtime.values import to_json_ready, truthy
 from botlang.flow.loader import load_flow, parse_flow, shift_message_error
@@ -312,10 +313,10 @@ class _Run:
             shared = guarded(bot.telephony)
             assert shared is not None
             telephony = _TurnTelephony(shared, self.note_call)
-        self.ctx = CallContext(
+        self.ctx = Run(
+            self.env,
             telephony=telephony,
             clients=ScopedClientAccess(store, client.client_id, self.env),
-            limits=self.limits,
             rng=bot.rng,
             clock=lambda: now,
             client_id=client.client_id,
@@ -334,7 +335,7 @@ class _Run:
 
     @property
     def out_of_steps(self) -> bool:
-        return self.ctx.steps >= self.limits.max_steps
+        return self.ctx.exhausted
 
     def set_system(self, name: str, value: Any) -> None:
         self.system[name] = value
@@ -404,7 +405,7 @@ class _Run:
                     continue
             if arrow.comparison is not None:
                 try:
-                    if not truthy(arrow.comparison.evaluate_in(self.env, self.ctx)):
+                    if not truthy(arrow.comparison.evaluate_in(self.ctx)):
                         continue
                 except BotlangError as err:
                     self.record(err)
@@ -421,13 +422,13 @@ class _Run:
         self.set_system("message_id", block.id)
         if block.calculator is not None:
             try:
-                block.calculator.execute(self.env, self.ctx)
+                block.calculator.execute(self.ctx)
             except BotlangError as err:
                 self.record(err)
         if block.message is None or block.message.text.strip() == "#{none}":
             return
         try:
-            text = block.message.render_in(self.env, self.ctx)
+            text = block.message.render_in(self.ctx)
         except BotlangError as err:
             self.record(shift_message_error(err, block.message_line, block.message_indent))
             return

@@ -19,10 +19,10 @@ from typing import Any
 
 from botlang.clients.matching import ClientType
 from botlang.clients.phones import normalize_phone
-from botlang.core.builtins import CallContext
 from botlang.core.compiler import compile_expression, compile_program, compile_template
 from botlang.core.errors import BotlangError
-from botlang.core.runtime.scopes import SCOPES, SYSTEM_VARIABLES, Environment
+from botlang.core.runtime.run import Run
+from botlang.core.runtime.scopes import READ_ONLY_VARIABLES, SCOPES, Environment
 from botlang.flow import FROM_CLIENT, Bot, Turn
 from botlang.flow.session import (
     SESSION_BLOCK,
@@ -252,7 +252,7 @@ class Conversation:
 
     def set(self, name: str, value: Any, scope: str = "deal") -> None:
         """Set a variable in a scope (``deal``, ``client`` or ``project``)."""
-        if name in SYSTEM_VARIABLES:
+        if name in READ_ONLY_VARIABLES:
             raise ValueError(f"'{name}' is a system variable and cannot be set")
         with self.store.transaction(self.client_id) as state:
             target = {
@@ -316,7 +316,8 @@ class Conversation:
                 constants=self.constants,
                 system=self.system_variables(state.session),
             )
-            ctx = CallContext(
+            ctx = Run(
+                env,
                 telephony=self.telephony,
                 clients=ScopedClientAccess(self.store, self.client_id, env),
                 rng=self.bot.rng if self.bot is not None else None,
@@ -326,13 +327,13 @@ class Conversation:
             try:
                 if single is not None:
                     expression = compile_expression(source.strip(), filename)
-                    outcome.value = expression.evaluate_in(env, ctx)
+                    outcome.value = expression.evaluate_in(ctx)
                     # print() shows its argument already
                     outcome.has_value = not (
                         isinstance(single, ast.Call) and single.name == "print"
                     )
                 else:
-                    program.execute(env, ctx)
+                    program.execute(ctx)
             except BotlangError as err:
                 outcome.error = err
             outcome.output = list(ctx.output)
@@ -342,14 +343,14 @@ class Conversation:
     def evaluate(self, expression: str) -> Any:
         """The value of one expression against the client's variables."""
         env = Environment(dict(self.variables()), system=self.system_variables())
-        ctx = CallContext(telephony=self.telephony, clock=self.current_time)
-        return compile_expression(expression, "<expression>").evaluate_in(env, ctx)
+        run = Run(env, telephony=self.telephony, clock=self.current_time)
+        return compile_expression(expression, "<expression>").evaluate_in(run)
 
     def render(self, template: str) -> str:
         """Render message text with ``#{...}`` against the client's variables."""
         env = Environment(dict(self.variables()), system=self.system_variables())
-        ctx = CallContext(telephony=self.telephony, clock=self.current_time)
-        return compile_template(template, "<message>").render_in(env, ctx)
+        run = Run(env, telephony=self.telephony, clock=self.current_time)
+        return compile_template(template, "<message>").render_in(run)
 
     # -- telephony -------------------------------------------------------------------------
 

@@ -20,10 +20,10 @@ def botlang(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
 
 def test_run_prints_variables_as_json(tmp_path: Path) -> None:
     script = tmp_path / "visits.calc"
-    script.write_text("visits = visits + 1\nclient.name = 'Ann'\ngreeting = 'Hi ' + name\n")
+    script.write_text("visits = visits + 1\nclient.city = 'Omsk'\ngreeting = 'Hi ' + city\n")
     done = botlang("run", str(script), "--set", "visits=41", "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"visits": 42, "name": "Ann", "greeting": "Hi Ann"}
+    assert json.loads(done.stdout) == {"visits": 42, "city": "Omsk", "greeting": "Hi Omsk"}
 
 
 def test_run_plain_output(tmp_path: Path) -> None:

@@ -71,12 +71,12 @@ def test_filename_in_error() -> None:
 
 
 def test_assignments_before_an_error_stand() -> None:
-    from botlang.core.builtins import CallContext
+    from botlang.core.runtime.run import Run
     from botlang.core.runtime.scopes import Environment
 
     env = Environment()
     with pytest.raises(ScriptError):
-        botlang.compile("a = 1\nb = 1 / 0\nc = 3").execute(env, CallContext())
+        botlang.compile("a = 1\nb = 1 / 0\nc = 3").execute(Run(env))
     assert env.scopes["deal"] == {"a": 1}
 
 

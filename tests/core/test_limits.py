@@ -6,9 +6,9 @@ import pytest
 
 import botlang
 from botlang import LimitExceeded, ParseError
-from botlang.core.builtins import CallContext
 from botlang.core.compiler import compile_program
 from botlang.core.limits import DEFAULT_LIMITS
+from botlang.core.runtime.run import Run
 from botlang.core.runtime.scopes import Environment
 
 L = DEFAULT_LIMITS
@@ -45,18 +45,16 @@ def test_operator_chain_depth_is_a_clean_error() -> None:
 def test_step_budget() -> None:
     limits = L.with_changes(max_steps=5)
     src = "a = 1\nb = 2\nc = 3\nd = 4\ne = 5"
-    env = Environment()
-    compile_program(src, limits=limits).execute(env, CallContext(limits=limits))
+    env = Environment(limits=limits)
+    compile_program(src, limits=limits).execute(Run(env))
     assert len(env.scopes["deal"]) == 5
     with pytest.raises(LimitExceeded, match="step budget") as info:
-        compile_program(src + "\nf = 6", limits=limits).execute(
-            Environment(), CallContext(limits=limits)
-        )
+        compile_program(src + "\nf = 6", limits=limits).execute(Run(limits=limits))
     assert info.value.line == 6
     tight = L.with_changes(max_steps=3)
     with pytest.raises(LimitExceeded, match="step budget") as info:
         compile_program("a = len('x') + len('y') + len('z')", limits=tight).execute(
-            Environment(), CallContext(limits=tight)
+            Run(limits=tight)
         )
     assert info.value.column == 27
 

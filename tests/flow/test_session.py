@@ -251,7 +251,7 @@ def test_event_variables_that_cannot_be_set_are_errors_not_crashes(
 ) -> None:
     bot = make_bot(CALLBACKS)
     client = new_client(store)
-    turn = bot.handle_event(store, client, "answered", variables={"phone": "1", "ok": 2})
+    turn = bot.handle_event(store, client, "answered", variables={"client_id": "1", "ok": 2})
     (error,) = turn.errors
     assert "system variable" in error.message and error.filename == "<event>"
     assert store.read_variables(client)["client"] == {"ok": 2}

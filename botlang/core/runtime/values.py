@@ -11,7 +11,15 @@ import json
 import math
 import re
 from datetime import date, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from botlang.core.errors import LimitExceeded
+from botlang.core.limits import DEFAULT_LIMITS
+from botlang.core.runtime.sizes import TooDeep, size_of
+
+if TYPE_CHECKING:
+    from botlang.core.limits import Limits
 
 _NUMBER_RE = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*\Z")
 _INT_RE = re.compile(r"\s*[+-]?\d+\s*\Z")
@@ -21,6 +29,11 @@ _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})\Z")
 FALSY_STRINGS = frozenset({"", "0", "0.0", "false", "False", "FALSE", "None", "none", "null"})
 
 SCRIPT_TYPES = (type(None), bool, int, float, str, list, dict)
+
+
+def int_too_large(number: int, limits: Limits) -> bool:
+    """Whether a whole number is over the ``max_int_digits`` limit."""
+    return number.bit_length() > limits.max_int_bits
 
 
 def number_from_text(text: str) -> int | float | None:
@@ -87,7 +100,10 @@ def format_number(value: int | float) -> str:
         if math.isinf(value) or math.isnan(value):
             return str(value)
         return repr(value)
-    return str(value)
+    try:
+        return str(value)
+    except ValueError:  # past CPython's digit limit: only a host can pass such a number in
+        raise LimitExceeded("the number has too many digits to be shown as text") from None
 
 
 def to_text(value: Any, *, repr_strings: bool = False) -> str:
@@ -105,7 +121,12 @@ def to_text(value: Any, *, repr_strings: bool = False) -> str:
     if kind is int or kind is float:
         return format_number(value)
     if kind is list or kind is dict:
-        return json.dumps(to_json_ready(value), ensure_ascii=False)
+        try:
+            return json.dumps(to_json_ready(value), ensure_ascii=False)
+        except ValueError:  # a number past CPython's digit limit
+            raise LimitExceeded("the value holds a number with too many digits") from None
+        except RecursionError:  # only a host can pass in a value nested this deep
+            raise LimitExceeded("the value is nested too deeply to be shown as text") from None
     return str(value)
 
 
@@ -150,19 +171,45 @@ def to_dict(value: Any) -> dict[str, Any]:
     raise ValueError("not a dict")
 
 
-def _json_container(text: str) -> Any:
+_JSON_DEPTH = DEFAULT_LIMITS.max_value_depth
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a script number")
+
+
+def _json_container(text: str, max_depth: int = _JSON_DEPTH) -> Any:
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{":
         return None
+    return _parsed(stripped, max_depth)
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, max_depth: int) -> Any:
+    """A JSON text's list or dict, parsed once: scripts read the same API answer many times.
+
+    The result is shared by every reader, like every script value it is never changed in
+    place (operations build new values).
+    """
     try:
-        return json.loads(stripped)
+        parsed = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return None
+    if type(parsed) is not list and type(parsed) is not dict:
+        return None
+    try:
+        size_of(parsed, len(text) * 8 + 16, max_depth)
+    except TooDeep:
+        raise LimitExceeded(
+            f"the JSON text nests lists and dicts more than {max_depth} levels deep"
+        ) from None
+    return parsed
 
 
-def json_container(text: str) -> Any:
+def json_container(text: str, max_depth: int = _JSON_DEPTH) -> Any:
     """The list or dict a JSON text holds, or None."""
-    return _json_container(text)
+    return _json_container(text, max_depth)
 
 
 def describe_value(value: Any) -> str:

@@ -237,7 +237,10 @@ class _Builder:
             text = str(ch[0])
             if len(text) > 300:
                 raise self.error(f"number is {len(text)} digits long; the limit is 300", tree)
-            return ast.Literal(line, col, _number(text))
+            value = _number(text)
+            if type(value) is float and value - value != 0:
+                raise self.error(f"number {text} is too large", tree)
+            return ast.Literal(line, col, value)
         if kind == "string":
             return ast.Literal(line, col, unescape(str(ch[0])[1:-1]))
         if kind == "true":
@@ -316,8 +319,9 @@ def _tree_depth(tree: Tree) -> int:
     return deepest
 
 
+# Linear: the right-hand side is taken greedily (the text is stripped before matching).
 _ASSIGN_RE = re.compile(
-    r"\s*(?:(client|клиент|project|проект)\s*\.\s*)?([^\W\d]\w*)\s*=(?!=)[ \t]*(.*?)\s*\Z", re.S
+    r"(?:(client|клиент|project|проект)\s*\.\s*)?([^\W\d]\w*)\s*=(?!=)[ \t]*(.*)\Z", re.S
 )
 _OPERATOR_EDGE = set("+-*/%^=<>!&|,.:")
 
