@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import LimitExceeded
 from botlang.core.runtime import values
 
 
@@ -49,8 +50,14 @@ def type_of(value: Any) -> str:
 
 
 @builtin("print")
-def print_(ctx: CallContext, *parts: Any) -> str:
+def print_(ctx: CallContext, *parts: str) -> str:
     """Show values in the REPL or the test report; returns the printed text."""
-    text = " ".join(values.to_text(p) for p in parts)
-    ctx.output.append(text)
+    size = sum(map(len, parts)) + len(parts)
+    if size > ctx.limits.max_string_chars:
+        raise LimitExceeded(
+            f"print(): the text would be {size:,} characters long; the limit is "
+            f"{ctx.limits.max_string_chars:,}"
+        )
+    text = " ".join(parts)
+    ctx.show(text)
     return text

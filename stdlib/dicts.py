@@ -10,7 +10,7 @@ from typing import Any
 
 from botlang.stdlib.lists import sort_key
 
-from botlang.core.builtins import builtin
+from botlang.core.builtins import CallContext, builtin
 from botlang.core.errors import ScriptError
 from botlang.core.runtime import values
 
@@ -59,14 +59,19 @@ def exist_key(data: Any, key: Any) -> bool:
 
 
 @builtin("get_values_by_key")
-def get_values_by_key(data: Any, key: Any) -> list[Any]:
+def get_values_by_key(ctx: CallContext, data: Any, key: Any) -> list[Any]:
     """Every value stored under the key anywhere inside nested dicts and lists, in order."""
     data = _container("get_values_by_key", data)
     name = _key(key)
     found: list[Any] = []
-    # Depth-first with an explicit stack: API answers can be nested deeper than recursion allows.
+    # Depth-first with an explicit stack. A value's size bounds the walk (a row shared
+    # several times is walked each time it appears, as its size counts it).
     stack: list[Any] = [data]
+    visited = 0
     while stack:
+        visited += 1
+        if visited % 4096 == 0:
+            ctx.check_deadline()
         node = stack.pop()
         if type(node) is dict:
             if name in node:

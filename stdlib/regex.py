@@ -2,9 +2,10 @@
 
 Patterns use Python ``re`` syntax. A pattern may be at most ``max_regex_pattern_chars``
 long, its counted repeats written out at most ``max_regex_expanded_size`` long, and one
-search stops after ``regex_timeout_seconds``: a pathological pattern such as ``(a+)+$``
-ends with an error instead of hanging the bot. Matching runs on the ``regex`` engine
-because, unlike ``re``, it can abandon a search after a timeout.
+search stops after ``regex_timeout_seconds`` or at the run's deadline, whichever comes
+first (so a run's searches together take no longer than the run may): a pathological
+pattern such as ``(a+)+$`` ends with an error instead of hanging the bot. Matching runs on
+the ``regex`` engine because, unlike ``re``, it can abandon a search after a timeout.
 """
 
 from __future__ import annotations
@@ -114,15 +115,27 @@ def _timed_out(limits: Limits, name: str = "") -> LimitExceeded:
     prefix = f"{name}(): " if name else ""
     return LimitExceeded(
         f"{prefix}the regular expression took longer than {limits.regex_timeout_seconds:g} s "
-        "on this text; simplify the pattern"
+        "on this text, or than the run had left; simplify the pattern"
     )
 
 
-def search(pattern: str, text: str, limits: Limits = DEFAULT_LIMITS) -> bool:
-    """Whether ``pattern`` matches anywhere in ``text``, within the regex limits."""
+def timeout_for(ctx: CallContext) -> float:
+    """How long one search of this run may take: the regex timeout, cut at the deadline."""
+    left = ctx.seconds_left()
+    if left <= 0:
+        ctx.check_deadline()
+    return min(ctx.limits.regex_timeout_seconds, left)
+
+
+def search(
+    pattern: str, text: str, limits: Limits = DEFAULT_LIMITS, *, timeout: float | None = None
+) -> bool:
+    """Whether ``pattern`` matches anywhere in ``text``, within the regex limits (and within
+    ``timeout`` seconds, when it is shorter)."""
     compiled = compile_pattern(pattern, limits)
+    seconds = limits.regex_timeout_seconds if timeout is None else timeout
     try:
-        return compiled.search(text, timeout=limits.regex_timeout_seconds) is not None
+        return compiled.search(text, timeout=seconds) is not None
     except TimeoutError:
         raise _timed_out(limits) from None
 
@@ -134,7 +147,7 @@ def findall(ctx: CallContext, pattern: str, text: str, index: int | None = None)
     compiled = compile_pattern(pattern, limits, name="findall")
     try:
         # One findall call: the timeout covers the whole scan, not each match.
-        matches = compiled.findall(text, timeout=limits.regex_timeout_seconds)
+        matches = compiled.findall(text, timeout=timeout_for(ctx))
     except TimeoutError:
         raise _timed_out(limits, "findall") from None
     if len(matches) > limits.max_collection_items:

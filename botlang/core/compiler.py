@@ -550,6 +550,7 @@ _NAME = re.compile(r"[^\W\d]\w*\Z")
 @dataclass(frozen=True)
 class _PreparedPart:
     text: str | None = None
+    name: str | None = None  # #{name}: a lookup, nothing compiled
     expression: Expression | None = None
     nested: tuple[_PreparedPart, ...] | None = None
     line: int = 1
@@ -590,6 +591,8 @@ class Template:
     def _prepare(self, part: ast.TemplatePart) -> _PreparedPart:
         if isinstance(part, ast.TemplateText):
             return _PreparedPart(text=part.text)
+        if isinstance(part, ast.TemplateExpr) and isinstance(part.expr, ast.Name):
+            return _PreparedPart(name=part.expr.name, line=part.line, column=part.column)
         if isinstance(part, ast.TemplateExpr):
             return _PreparedPart(
                 expression=Expression(
@@ -651,6 +654,8 @@ class Template:
         run.steps += 1
         if run.steps > run.limits.max_steps:
             raise LimitExceeded(f"step budget of {run.limits.max_steps:,} exhausted")
+        if part.name is not None:
+            return ops.text_of(run.env.view.get(part.name), -1, run)
         if part.expression is not None:
             return ops.text_of(part.expression.evaluate_in(run), -1, run)
         assert part.nested is not None
@@ -660,7 +665,7 @@ class Template:
         # the inside names a variable, or nothing: it is never compiled
         if len(name) > run.limits.max_variable_name_chars or not _NAME.match(name):
             return ""
-        return ops.text_of(run.env.lookup(name), -1, run)
+        return ops.text_of(run.env.view.get(name), -1, run)
 
     def render(
         self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None

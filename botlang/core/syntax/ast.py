@@ -155,7 +155,8 @@ class TemplateExpr:
 
 @dataclass(slots=True)
 class TemplateNested:
-    """``#{q#{i}}``: the inner parts are rendered first; the result is then evaluated."""
+    """``#{q#{i}}``: the inner parts are rendered first; the result names the variable shown
+    (and only ever a variable: it is never parsed as an expression)."""
 
     parts: list[TemplateText | TemplateExpr | TemplateNested]
     line: int

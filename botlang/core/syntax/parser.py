@@ -22,6 +22,8 @@ from botlang.core.syntax import ast
 from botlang.core.syntax.splitter import Chunk, split_statements
 
 RESERVED_NAMES = frozenset({"True", "False", "None", "true", "false", "print", "if", "del"})
+# Words the grammar reads as something other than a variable name.
+KEYWORDS = RESERVED_NAMES | {"and", "or", "not", "AND", "OR", "NOT"}
 
 
 @cache

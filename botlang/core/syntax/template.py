@@ -5,18 +5,16 @@ An unclosed ``#{`` is kept as plain text, as Salebot shows it.
 
 from __future__ import annotations
 
+import bisect
+import re
+
 from botlang.core.errors import ParseError
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.core.syntax import ast
-from botlang.core.syntax.parser import parse_expression
+from botlang.core.syntax.parser import KEYWORDS, parse_expression
 
-
-def _position(text: str, index: int, line: int, column: int) -> tuple[int, int]:
-    before = text[:index]
-    newlines = before.count("\n")
-    if newlines == 0:
-        return line, column + index
-    return line + newlines, index - before.rfind("\n")
+_NAME = re.compile(r"\s*([^\W\d]\w*)\s*\Z")
+_SPECIAL = re.compile(r"#\{|[\"'{}]")
 
 
 class _TemplateParser:
@@ -29,27 +27,45 @@ class _TemplateParser:
         self.column = column
         self.source = source
         self.limits = limits
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.reached = 0  # where the last placeholder found never to be closed stopped
 
     def where(self, index: int) -> tuple[int, int]:
-        return _position(self.text, index, self.line, self.column)
+        """The source line and column of ``text[index]``."""
+        before = bisect.bisect_left(self.newlines, index)
+        if before == 0:
+            return self.line, self.column + index
+        return self.line + before, index - self.newlines[before - 1]
 
     def parts(self) -> list[ast.TemplatePart]:
         parts: list[ast.TemplatePart] = []
-        text, i, n = self.text, 0, len(self.text)
-        plain_start = 0
-        while i < n:
-            if text.startswith("#{", i):
-                found = self.placeholder(i, depth=1)
-                if found is None:
-                    i += 2
-                    continue
-                part, end = found
-                if i > plain_start:
-                    parts.append(ast.TemplateText(text[plain_start:i]))
-                parts.append(part)
-                i = plain_start = end
+        text, n = self.text, len(self.text)
+        i = plain_start = 0
+        rescanned = 0
+        while True:
+            i = text.find("#{", i)
+            if i < 0:
+                break
+            found = self.placeholder(i, depth=1)
+            if found is None:
+                # an unclosed '#{' stays text; bound the text read again after such tries
+                rescanned += self.reached - i
+                if rescanned > 8 * n + 4096:
+                    line, col = self.where(i)
+                    raise ParseError(
+                        "too many '#{' that are never closed; close them with '}'",
+                        line=line,
+                        column=col,
+                        source=self.source,
+                        filename=self.filename,
+                    )
+                i += 2
                 continue
-            i += 1
+            part, end = found
+            if i > plain_start:
+                parts.append(ast.TemplateText(text[plain_start:i]))
+            parts.append(part)
+            i = plain_start = end
         if plain_start < n:
             parts.append(ast.TemplateText(text[plain_start:]))
         return parts
@@ -71,9 +87,14 @@ class _TemplateParser:
         pieces: list[ast.TemplatePart] = []
         segment_start = i
         nested = False
-        while i < n:
-            ch = text[i]
-            if text.startswith("#{", i):
+        while True:
+            special = _SPECIAL.search(text, i)
+            if special is None:
+                self.reached = n
+                return None
+            i = special.start()
+            token = special.group()
+            if token == "#{":
                 inner = self.placeholder(i, depth + 1)
                 if inner is None:
                     return None
@@ -83,21 +104,20 @@ class _TemplateParser:
                 nested = True
                 i = segment_start = inner[1]
                 continue
-            if ch in "\"'":
-                close = text.find(ch, i + 1)
+            if token == '"' or token == "'":
+                close = text.find(token, i + 1)
                 if close < 0:
+                    self.reached = n
                     return None
                 i = close + 1
                 continue
-            if ch == "{":
+            if token == "{":
                 braces += 1
-            elif ch == "}":
-                if braces == 0:
-                    break
+            elif braces == 0:
+                break
+            else:
                 braces -= 1
             i += 1
-        else:
-            return None
         end = i + 1
         line, col = self.where(start)
         if nested:
@@ -106,6 +126,13 @@ class _TemplateParser:
             return ast.TemplateNested(pieces, line, col), end
         expr_source = text[start + 2 : i]
         e_line, e_col = self.where(start + 2)
+        name = _NAME.match(expr_source)
+        if name and name.group(1) not in KEYWORDS:
+            # the commonest placeholder, #{name}, needs no parser
+            n_line, n_col = self.where(start + 2 + name.start(1))
+            return ast.TemplateExpr(
+                ast.Name(n_line, n_col, name.group(1)), expr_source, line, col
+            ), end
         node = parse_expression(
             expr_source,
             self.filename,
