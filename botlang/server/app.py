@@ -45,7 +45,7 @@ from botlang.config import Config
 from botlang.core.errors import BotlangError
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.server.inbox import InboxWriter, Overloaded, StoreGate
-from botlang.server.logs import log, redact_path
+from botlang.server.logs import log, redact_path, register_secret
 from botlang.server.outbox import OutboxSender, describe_url
 from botlang.server.ratelimit import RateLimiter, retry_after
 from botlang.server.webhook import PING, BadDelivery, classify, parse_form, read_delivery
@@ -256,6 +256,8 @@ def create_app(
         if config is not None and config.mango is not None:
             api_key = config.mango.api_key.get_secret_value()
             api_salt = config.mango.api_salt.get_secret_value()
+            register_secret(api_key)
+            register_secret(api_salt)
             if telephony is None and bot is None:
                 from botlang.telephony.mango import MangoOffice
 
@@ -321,7 +323,10 @@ def create_app(
 
 
 def _secret(value: SecretStr | None) -> str | None:
-    return None if value is None else value.get_secret_value()
+    """A configured secret's text, registered so that no log line ever shows it."""
+    text = None if value is None else value.get_secret_value()
+    register_secret(text)
+    return text
 
 
 def _describe_guard(guard: Any) -> str:
@@ -451,7 +456,10 @@ def _message_turn(service: Service, data: dict[str, Any]) -> dict[str, Any]:
     phone, client_id = data.get("phone"), data.get("client_id")
     created = False
     if client_id is not None:
-        client = gate.get_client(str(client_id))
+        text = str(client_id)
+        # ids are 64-bit numbers: anything else names no client (and must not reach the store)
+        known = text.isascii() and text.isdigit() and int(text) < 2**63
+        client = gate.get_client(text) if known else None
         if client is None:
             raise _Refused(404, f"no client with id {client_id!r}")
     else:

@@ -13,17 +13,24 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+# Stores keep integers as signed 64-bit numbers; a larger one could be accepted, never applied.
+_INT64 = 2**63
+
 
 def _loose_int(value: Any) -> Any:
     """An integer from an int, an integral float or a string of digits; "" → None."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+    if value is None:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -_INT64 <= value < _INT64:
+            raise ValueError("must be a whole number of at most 18 digits")
         return value
     if isinstance(value, bool):
         raise ValueError("must be a number, not true/false")
     if isinstance(value, float):
-        if value.is_integer():
+        if value.is_integer() and abs(value) < _INT64:
             return int(value)
-        raise ValueError("must be a whole number")
+        raise ValueError("must be a whole number of at most 18 digits")
     if isinstance(value, str):
         text = value.strip()
         if not text:
