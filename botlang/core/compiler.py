@@ -31,7 +31,7 @@ from botlang.core.errors import ArgumentError, BotlangError, LimitExceeded, Pars
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.core.runtime import ops
 from botlang.core.runtime.run import Run, fail
-from botlang.core.runtime.scopes import Environment
+from botlang.core.runtime.scopes import READ_ONLY_VARIABLES
 from botlang.core.runtime.values import SCRIPT_TYPES, to_text, truthy
 from botlang.core.syntax import ast
 from botlang.core.syntax.parser import parse_expression, parse_program
@@ -51,6 +51,14 @@ _COMPARE_HELPERS = {"==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt
 
 
 _monotonic = time.monotonic
+_over = Run.over
+
+
+def _fresh(get: Any, limits: Limits) -> Run:
+    """The run of an expression evaluated on its own, made when first needed."""
+    return _over(get.__self__, limits)
+
+
 _SMALL_TEXT = 256
 _SMALL_INT = 1 << 62
 
@@ -142,7 +150,13 @@ _RUNTIME_GLOBALS: dict[str, Any] = {
     "_truthy": truthy,
     "_int": int,
     "_str": str,
+    "_float": float,
+    "_bool": bool,
+    "_list_type": list,
+    "_dict_type": dict,
+    "len": len,
     "_call": _call_builtin,
+    "_fresh": _fresh,
     "_set_path": _set_path,
     "_delete_path": _delete_path,
 }
@@ -161,17 +175,25 @@ def _is_boolean(node: ast.Node) -> bool:
     return False
 
 
+# Locals of a program function for the inline store of plain deal values (see statement_lines).
+# Only a run made by Run.over has its deal as its view (no other scope, no system variable);
+# the program's own limits are then written into the code as numbers.
+_PLAIN_DEAL = "_deal = _run.deal; _plain = _run.view is _deal and _run.limits is _L"
+
 # Syntax levels emitted inline before a sub-expression moves to a helper function: each level
 # opens at most three brackets, and CPython refuses code nested 200 brackets deep.
 _INLINE_DEPTH = 40
-_ARGS = "_get, _env, _run"
+_ARGS = "_get, _run"
 
 
 class _CodeGen:
     """Emits Python source for one script or expression."""
 
-    def __init__(self, registry: Registry, source: str, filename: str) -> None:
+    def __init__(
+        self, registry: Registry, source: str, filename: str, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.registry = registry
+        self.limits = limits
         self.source = source
         self.filename = filename
         self.positions: list[tuple[int, int]] = []
@@ -180,6 +202,14 @@ class _CodeGen:
         self._temps = itertools.count()
         self._builtin_names: dict[str, str] = {}
         self._level = 0
+        # how expression code names its run: "_run", or for an expression evaluated on its
+        # own, the run made the first time something needs one
+        self.run = "_run"
+
+    def lazy_run(self) -> None:
+        """Make the run on first need (``Expression.evaluate``: most never need one)."""
+        self.run = "(_run or (_run := _fresh(_get, _L)))"
+        self.globals["_L"] = self.limits
 
     def position(self, line: int, column: int) -> int:
         self.positions.append((line, column))
@@ -247,7 +277,7 @@ class _CodeGen:
             self._level = saved
         name = f"_h{len(self.helpers)}"
         self.helpers.append(f"def {name}({_ARGS}):\n    return {code}")
-        return f"{name}({_ARGS})"
+        return f"{name}(_get, {self.run})"
 
     def node(self, node: ast.Node) -> str:
         if isinstance(node, ast.Literal):
@@ -257,10 +287,12 @@ class _CodeGen:
         if isinstance(node, ast.Binary):
             p = self.position(node.line, node.column)
             helper = _BINARY_HELPERS[node.op]
-            fast = self.fast_path(node.op, helper, node.left, node.right, f", {p}, _run")
+            fast = self.fast_path(node.op, helper, node.left, node.right, f", {p}, {self.run}")
+            if fast is None and node.op == "+":
+                fast = self.fast_concat(node.left, node.right, p)
             if fast:
                 return fast
-            return f"{helper}({self.expr(node.left)}, {self.expr(node.right)}, {p}, _run)"
+            return f"{helper}({self.expr(node.left)}, {self.expr(node.right)}, {p}, {self.run})"
         if isinstance(node, ast.Compare):
             if len(node.rest) == 1:
                 op, right, _, _ = node.rest[0]
@@ -294,7 +326,7 @@ class _CodeGen:
             if node.op == "not":
                 return f"(not _truthy({operand}))"
             p = self.position(node.line, node.column)
-            return f"{'_neg' if node.op == '-' else '_pos'}({operand}, {p}, _run)"
+            return f"{'_neg' if node.op == '-' else '_pos'}({operand}, {p}, {self.run})"
         if isinstance(node, ast.IfCall):
             otherwise = "None" if node.otherwise is None else self.expr(node.otherwise)
             condition = self.expr(node.condition)
@@ -305,17 +337,33 @@ class _CodeGen:
             ref = self.builtin(node)
             p = self.position(node.line, node.column)
             args = ", ".join(self.expr(a) for a in node.args)
-            return f"_call({ref}, _run, [{args}], {p})"
+            return f"_call({ref}, {self.run}, [{args}], {p})"
         if isinstance(node, ast.Index):
             p = self.position(node.key.line, node.key.column)
-            return f"_index({self.expr(node.target)}, {self.expr(node.key)}, {p}, _run)"
+            key = node.key
+            if isinstance(key, ast.Literal) and (
+                (type(key.value) is int and 0 <= key.value < 2**31)
+                or (type(key.value) is str and len(key.value) <= 200)
+            ):
+                # items[0] and order['total']: read in place when the value is a list / dict
+                temp, lit = self.temp(), self.constant(key.value)
+                target = self.expr(node.target)
+                if type(key.value) is int:
+                    test, read = f"_list_type and len({temp}) > {lit}", f"{temp}[{lit}]"
+                else:
+                    test, read = "_dict_type", f"{temp}.get({lit})"
+                return (
+                    f"({read} if ({temp} := {target}).__class__ is {test} "
+                    f"else _index({temp}, {lit}, {p}, {self.run}))"
+                )
+            return f"_index({self.expr(node.target)}, {self.expr(key)}, {p}, {self.run})"
         if isinstance(node, ast.ListDisplay):
             p = self.position(node.line, node.column)
-            return f"_list([{', '.join(self.expr(i) for i in node.items)}], {p}, _run)"
+            return f"_list([{', '.join(self.expr(i) for i in node.items)}], {p}, {self.run})"
         if isinstance(node, ast.DictDisplay):
             p = self.position(node.line, node.column)
             pairs = ", ".join(f"({self.expr(k)}, {self.expr(v)})" for k, v in node.pairs)
-            return f"_dict([{pairs}], {p}, _run)"
+            return f"_dict([{pairs}], {p}, {self.run})"
         raise self.parse_error(f"cannot compile {type(node).__name__}", node)
 
     def fast_path(
@@ -355,38 +403,91 @@ class _CodeGen:
             )
         return None
 
+    def fast_concat(self, left: ast.Node, right: ast.Node, p: int) -> str | None:
+        """Inline code for ``'Hello, ' + name``: a text literal that cannot start a number
+        joined to a short text is plain concatenation (what ``ops.add`` does, uncharged)."""
+        for literal, other, on_left in ((left, right, True), (right, left, False)):
+            if not isinstance(literal, ast.Literal) or type(literal.value) is not str:
+                continue
+            text = literal.value
+            if text[:1] in ops.NUMBER_START or len(text) > 200:
+                continue
+            temp, lit = self.temp(), self.constant(text)
+            joined = f"{lit} + {temp}" if on_left else f"{temp} + {lit}"
+            args = f"{lit}, {temp}" if on_left else f"{temp}, {lit}"
+            room = _SMALL_TEXT - len(text)
+            return (
+                f"({joined} if ({temp} := {self.expr(other)}).__class__ is _str and "
+                f"len({temp}) <= {room} else _add({args}, {p}, {self.run}))"
+            )
+        return None
+
     # ------------------------------------------------------------ statements
 
     def base_value(self, target: ast.Target) -> str:
         if target.scope == "deal":
             return f"_get({target.name!r})"
-        return f"_env.scopes[{target.scope!r}].get({target.name!r})"
+        return f"_run.scopes[{target.scope!r}].get({target.name!r})"
+
+    def statement_lines(self, node: ast.Node) -> list[str]:
+        """The code of one statement, as lines of the program function."""
+        if isinstance(node, ast.Assign) and node.target.scope == "deal":
+            target = node.target
+            value = self.assigned_value(node)
+            if target.name in READ_ONLY_VARIABLES:
+                return [f"_run.assign_deal({target.name!r}, {value})"]
+            # A plain value into the deal of a run with deal variables only (botlang.run)
+            # is stored right here; anything else goes through the scope rules.
+            name = repr(target.name)
+            limits = self.limits
+            if len(target.name) > limits.max_variable_name_chars:
+                return [f"_run.assign_deal({name}, {value})"]
+            return [
+                f"_v = {value}",
+                "if _plain and ((_c := _v.__class__) is _int or _c is _float or _c is _bool"
+                f" or _v is None or (_c is _str and len(_v) <= {limits.max_value_chars}))"
+                f" and ({name} in _deal or len(_deal) < {limits.max_variables_per_scope}):"
+                f" _deal[{name}] = _v",
+                f"else: _run.assign_deal({name}, _v)",
+            ]
+        line = self.statement(node)
+        if isinstance(node, (ast.Assign, ast.Delete)) and node.target.scope != "deal":
+            return [line, _PLAIN_DEAL]  # the deal may have moved
+        return [line]
+
+    def assigned_value(self, node: ast.Assign) -> str:
+        target = node.target
+        value = '""' if node.value is None else self.expr(node.value)
+        if target.path:
+            keys = ", ".join(self.expr(k) for k in target.path)
+            p = self.position(target.path[-1].line, target.path[-1].column)
+            value = f"_set_path({self.base_value(target)}, [{keys}], {value}, {p}, _run)"
+        return value
 
     def statement(self, node: ast.Node) -> str:
         if isinstance(node, ast.Assign):
             target = node.target
-            value = '""' if node.value is None else self.expr(node.value)
-            if target.path:
-                keys = ", ".join(self.expr(k) for k in target.path)
-                p = self.position(target.path[-1].line, target.path[-1].column)
-                value = f"_set_path({self.base_value(target)}, [{keys}], {value}, {p}, _run)"
+            value = self.assigned_value(node)
             if target.scope == "deal":
-                return f"_env.assign_deal({target.name!r}, {value})"
-            return f"_env.assign({target.scope!r}, {target.name!r}, {value})"
+                return f"_run.assign_deal({target.name!r}, {value})"
+            return f"_run.assign({target.scope!r}, {target.name!r}, {value})"
         if isinstance(node, ast.Delete):
             target = node.target
             if not target.path:
-                return f"_env.delete({target.scope!r}, {target.name!r})"
+                return f"_run.delete({target.scope!r}, {target.name!r})"
             keys = ", ".join(self.expr(k) for k in target.path)
             p = self.position(target.path[-1].line, target.path[-1].column)
             value = f"_delete_path({self.base_value(target)}, [{keys}], {p}, _run)"
-            return f"_env.assign({target.scope!r}, {target.name!r}, {value})"
+            return f"_run.assign({target.scope!r}, {target.name!r}, {value})"
         if isinstance(node, ast.ExprStatement):
             return self.expr(node.expr)
         raise self.parse_error(f"cannot compile {type(node).__name__}", node)
 
     def build(self, body: list[str], name: str) -> Callable[..., Any]:
-        lines = [*self.helpers, f"def {name}({_ARGS}):", "    _s = 0", "    try:"]
+        lines = [*self.helpers, f"def {name}({_ARGS}):"]
+        if "_s = 0" not in body[:2]:  # (the line before it, if any, cannot fail)
+            lines.append("    _s = 0")
+        lines.append("    try:")
         lines.extend(f"        {line}" for line in body or ["pass"])
         lines.append("    except Exception as _e:")
         lines.append("        raise _locate(_e, _s) from None")
@@ -439,15 +540,19 @@ class Program:
         self.warnings = tree.warnings
         self.tree = tree
         self.limits = limits
-        gen = _CodeGen(registry, tree.source, tree.filename)
+        gen = _CodeGen(registry, tree.source, tree.filename, limits)
         gen.statement_positions = [(s.line, s.column) for s in tree.statements]
         body = []
+        if any(isinstance(s, ast.Assign) and s.target.scope == "deal" for s in tree.statements):
+            body = [_PLAIN_DEAL]
+            gen.globals["_L"] = limits
         for index, statement in enumerate(tree.statements):
             body.append(f"_s = {index}")
-            body.append(gen.statement(statement))
+            body.extend(gen.statement_lines(statement))
         self._gen = gen
         self._function = gen.build(body, "_program")
         self.statement_count = len(tree.statements)
+        self._too_many_steps = self.statement_count > limits.max_steps
 
     def execute(self, run: Run) -> None:
         """Run in ``run`` (its variables, budgets and host access); assignments before an
@@ -470,8 +575,7 @@ class Program:
                 run.check_deadline()
             except BotlangError as err:
                 raise self._gen.locator(err, 0) from None
-        env = run.env
-        self._function(env.view.get, env, run)
+        self._function(run.view.get, run)
 
     def run(
         self,
@@ -487,15 +591,17 @@ class Program:
         its deal scope.
         """
         deal = dict(variables) if variables is not None else {}
-        if context is None:
-            run = Run.over(deal, self.limits, telephony)
-        else:
-            run = context
-            run.env = Environment.over(deal, run.limits)
-        self.execute(run)
-        env = run.env
-        # the run's own copy, handed over as the result; merged only when other scopes were set
-        return env.deal if env.view is env.deal else env.flattened()
+        if context is not None:
+            context.use_deal(deal)
+            self.execute(context)
+            return context.flattened()
+        if self._too_many_steps:
+            self.execute(_over(deal, self.limits))  # refuses it, located
+        # a new run: its budget and deadline are untouched, so the function starts at once
+        run = _over(deal, self.limits, telephony, self.statement_count)
+        self._function(deal.get, run)
+        # the run's own copy is the result; merged only when other scopes were set
+        return run.deal if run.view is run.deal else run.flattened()
 
     def __repr__(self) -> str:
         return f"<botlang.Program {self.filename} ({self.statement_count} statements)>"
@@ -515,14 +621,23 @@ class Expression:
         self.source = source
         self.filename = filename
         self.limits = limits
-        gen = _CodeGen(registry, source, filename)
+        gen = _CodeGen(registry, source, filename, limits)
         gen.statement_positions = [(node.line, node.column)]
         self._function = gen.build([f"return {gen.expr(node)}"], "_expression")
+        self._node, self._registry = node, registry
+        self._alone: Callable[..., Any] | None = None
+
+    def _build_alone(self) -> Callable[..., Any]:
+        """The code that makes its run only when something needs one (``evaluate``)."""
+        gen = _CodeGen(self._registry, self.source, self.filename, self.limits)
+        gen.statement_positions = [(self._node.line, self._node.column)]
+        gen.lazy_run()
+        self._alone = gen.build([f"return {gen.expr(self._node)}"], "_expression")
+        return self._alone
 
     def evaluate_in(self, run: Run) -> Any:
         """The value in ``run`` (a flow's arrow condition, the REPL)."""
-        env = run.env
-        return self._function(env.view.get, env, run)
+        return self._function(run.view.get, run)
 
     def evaluate(
         self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None
@@ -530,9 +645,10 @@ class Expression:
         """The value against ``variables`` (read, never copied or changed)."""
         deal = _readable(variables)
         if context is None:
-            return self._function(deal.get, None, Run.over(deal, self.limits))
-        context.env = Environment.over(deal, context.limits)
-        return self._function(deal.get, context.env, context)
+            alone = self._alone or self._build_alone()
+            return alone(deal.get, None)
+        context.use_deal(deal)
+        return self._function(deal.get, context)
 
 
 def _readable(variables: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -655,7 +771,7 @@ class Template:
         if run.steps > run.limits.max_steps:
             raise LimitExceeded(f"step budget of {run.limits.max_steps:,} exhausted")
         if part.name is not None:
-            return ops.text_of(run.env.view.get(part.name), -1, run)
+            return ops.text_of(run.view.get(part.name), -1, run)
         if part.expression is not None:
             return ops.text_of(part.expression.evaluate_in(run), -1, run)
         assert part.nested is not None
@@ -665,7 +781,7 @@ class Template:
         # the inside names a variable, or nothing: it is never compiled
         if len(name) > run.limits.max_variable_name_chars or not _NAME.match(name):
             return ""
-        return ops.text_of(run.env.view.get(name), -1, run)
+        return ops.text_of(run.view.get(name), -1, run)
 
     def render(
         self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None
@@ -673,8 +789,8 @@ class Template:
         """The text against ``variables`` (read, never copied or changed)."""
         deal = _readable(variables)
         if context is None:
-            return self.render_in(Run.over(deal, self.limits))
-        context.env = Environment.over(deal, context.limits)
+            return self.render_in(_over(deal, self.limits))
+        context.use_deal(deal)
         return self.render_in(context)
 
 

@@ -300,27 +300,25 @@ class _Run:
             message_from_outside=message_from_outside,
             name=state.session.get(SESSION_NAME),
         )
-        self.env = Environment(
+        telephony = None
+        if bot.telephony is not None:
+            shared = guarded(bot.telephony)
+            assert shared is not None
+            telephony = _TurnTelephony(shared, self.note_call)
+        # the turn's one run: its variables, budgets and what builtins see of the host
+        self.ctx = self.env = Run(
             state.deal_vars,
             client=state.client_vars,
             project=state.project_vars,
             constants=bot.constants,
             system=self.system,
             limits=self.limits,
-        )
-        telephony = None
-        if bot.telephony is not None:
-            shared = guarded(bot.telephony)
-            assert shared is not None
-            telephony = _TurnTelephony(shared, self.note_call)
-        self.ctx = Run(
-            self.env,
             telephony=telephony,
-            clients=ScopedClientAccess(store, client.client_id, self.env),
             rng=bot.rng,
             clock=lambda: now,
             client_id=client.client_id,
         )
+        self.ctx.clients = ScopedClientAccess(store, client.client_id, self.env)
 
     # -- bookkeeping -----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from botlang.clients.phones import normalize_phone
 from botlang.core.compiler import compile_expression, compile_program, compile_template
 from botlang.core.errors import BotlangError
 from botlang.core.runtime.run import Run
-from botlang.core.runtime.scopes import READ_ONLY_VARIABLES, SCOPES, Environment
+from botlang.core.runtime.scopes import READ_ONLY_VARIABLES, SCOPES
 from botlang.flow import FROM_CLIENT, Bot, Turn
 from botlang.flow.session import (
     SESSION_BLOCK,
@@ -309,47 +309,52 @@ class Conversation:
         calls_before = len(self.telephony.calls)
         now = self.current_time()
         with self.store.transaction(self.client_id) as state:
-            env = Environment(
+            run = Run(
                 state.deal_vars,
                 client=state.client_vars,
                 project=state.project_vars,
                 constants=self.constants,
                 system=self.system_variables(state.session),
-            )
-            ctx = Run(
-                env,
                 telephony=self.telephony,
-                clients=ScopedClientAccess(self.store, self.client_id, env),
                 rng=self.bot.rng if self.bot is not None else None,
                 clock=lambda: now,
                 client_id=self.client_id,
             )
+            run.clients = ScopedClientAccess(self.store, self.client_id, run)
             try:
                 if single is not None:
                     expression = compile_expression(source.strip(), filename)
-                    outcome.value = expression.evaluate_in(ctx)
+                    outcome.value = expression.evaluate_in(run)
                     # print() shows its argument already
                     outcome.has_value = not (
                         isinstance(single, ast.Call) and single.name == "print"
                     )
                 else:
-                    program.execute(ctx)
+                    program.execute(run)
             except BotlangError as err:
                 outcome.error = err
-            outcome.output = list(ctx.output)
+            outcome.output = list(run.output)
         outcome.calls = self.telephony.calls[calls_before:]
         return outcome
 
     def evaluate(self, expression: str) -> Any:
         """The value of one expression against the client's variables."""
-        env = Environment(dict(self.variables()), system=self.system_variables())
-        run = Run(env, telephony=self.telephony, clock=self.current_time)
+        run = Run(
+            dict(self.variables()),
+            system=self.system_variables(),
+            telephony=self.telephony,
+            clock=self.current_time,
+        )
         return compile_expression(expression, "<expression>").evaluate_in(run)
 
     def render(self, template: str) -> str:
         """Render message text with ``#{...}`` against the client's variables."""
-        env = Environment(dict(self.variables()), system=self.system_variables())
-        run = Run(env, telephony=self.telephony, clock=self.current_time)
+        run = Run(
+            dict(self.variables()),
+            system=self.system_variables(),
+            telephony=self.telephony,
+            clock=self.current_time,
+        )
         return compile_template(template, "<message>").render_in(run)
 
     # -- telephony -------------------------------------------------------------------------

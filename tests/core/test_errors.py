@@ -72,11 +72,10 @@ def test_filename_in_error() -> None:
 
 def test_assignments_before_an_error_stand() -> None:
     from botlang.core.runtime.run import Run
-    from botlang.core.runtime.scopes import Environment
 
-    env = Environment()
+    env = Run()
     with pytest.raises(ScriptError):
-        botlang.compile("a = 1\nb = 1 / 0\nc = 3").execute(Run(env))
+        botlang.compile("a = 1\nb = 1 / 0\nc = 3").execute(env)
     assert env.scopes["deal"] == {"a": 1}
 
 

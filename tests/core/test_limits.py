@@ -9,7 +9,6 @@ from botlang import LimitExceeded, ParseError
 from botlang.core.compiler import compile_program
 from botlang.core.limits import DEFAULT_LIMITS
 from botlang.core.runtime.run import Run
-from botlang.core.runtime.scopes import Environment
 
 L = DEFAULT_LIMITS
 
@@ -45,8 +44,8 @@ def test_operator_chain_depth_is_a_clean_error() -> None:
 def test_step_budget() -> None:
     limits = L.with_changes(max_steps=5)
     src = "a = 1\nb = 2\nc = 3\nd = 4\ne = 5"
-    env = Environment(limits=limits)
-    compile_program(src, limits=limits).execute(Run(env))
+    env = Run(limits=limits)
+    compile_program(src, limits=limits).execute(env)
     assert len(env.scopes["deal"]) == 5
     with pytest.raises(LimitExceeded, match="step budget") as info:
         compile_program(src + "\nf = 6", limits=limits).execute(Run(limits=limits))

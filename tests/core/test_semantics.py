@@ -140,16 +140,15 @@ def test_render_errors_point_into_message() -> None:
 
 def test_constants_and_lookup_order() -> None:
     from botlang.core.runtime.run import Run
-    from botlang.core.runtime.scopes import Environment
 
-    env = Environment(
+    env = Run(
         {"x": "deal"},
         client={"x": "client", "y": "client"},
         project={"y": "project", "z": "project"},
         constants={"z": "const", "k": "const"},
     )
     prog = botlang.compile("a = x\nb = y\nc = z\nd = k\nk = 'mine'\ne = k")
-    prog.execute(Run(env))
+    prog.execute(env)
     assert env.scopes["deal"]["a"] == "deal"
     assert env.scopes["deal"]["b"] == "client"
     assert env.scopes["deal"]["c"] == "project"
@@ -160,20 +159,18 @@ def test_constants_and_lookup_order() -> None:
 
 def test_system_variables_are_read_only() -> None:
     from botlang.core.runtime.run import Run
-    from botlang.core.runtime.scopes import Environment
 
-    env = Environment(system={"client_id": "42"})
+    env = Run(system={"client_id": "42"})
     with pytest.raises(botlang.ScriptError, match="system variable"):
-        botlang.compile("a = client_id\nclient_id = 5").execute(Run(env))
+        botlang.compile("a = client_id\nclient_id = 5").execute(env)
     assert env.scopes["deal"] == {"a": "42"}
 
 
 def test_client_scope_shadowing_on_delete() -> None:
     from botlang.core.runtime.run import Run
-    from botlang.core.runtime.scopes import Environment
 
-    env = Environment({"x": 1}, client={"x": 2})
-    botlang.compile("del x\ny = x").execute(Run(env))
+    env = Run({"x": 1}, client={"x": 2})
+    botlang.compile("del x\ny = x").execute(env)
     assert env.scopes["deal"] == {"y": 2}
 
 

@@ -182,10 +182,9 @@ def test_scope_prefixes() -> None:
         "client.a = 1\nклиент.b = 2\nproject.c = 3\nпроект.d = 4\ne = a + b + c + d"
     )
     from botlang.core.runtime.run import Run
-    from botlang.core.runtime.scopes import Environment
 
-    env = Environment()
-    program.execute(Run(env))
+    env = Run()
+    program.execute(env)
     assert env.scopes["client"] == {"a": 1, "b": 2}
     assert env.scopes["project"] == {"c": 3, "d": 4}
     assert env.scopes["deal"] == {"e": 10}

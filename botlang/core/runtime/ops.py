@@ -96,7 +96,8 @@ def add(a: Any, b: Any, p: int, run: Run) -> Any:
         result = a + b
         return result if -_SMALL_INT < result < _SMALL_INT else _check_int(result, p, run)
     if (ta is int or ta is float) and (tb is int or tb is float):
-        return _finite(a + b, p)
+        result = a + b
+        return result if result - result == 0 else _finite(result, p)
     if ta is str and tb is str and (a[:1] not in NUMBER_START or b[:1] not in NUMBER_START):
         # one side cannot be a number, date or time: this is plain concatenation
         size = len(a) + len(b)
@@ -149,7 +150,8 @@ def sub(a: Any, b: Any, p: int, run: Run) -> Any:
         result = a - b
         return result if -_SMALL_INT < result < _SMALL_INT else _check_int(result, p, run)
     if (ta is int or ta is float) and (tb is int or tb is float):
-        return _finite(a - b, p)
+        result = a - b
+        return result if result - result == 0 else _finite(result, p)
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None:
         return _check_int(_finite(na - nb, p), p, run)
@@ -192,7 +194,8 @@ def mul(a: Any, b: Any, p: int, run: Run) -> Any:
             return _check_int(a * b, p, run) if _int_fits(a, b, run) else _int_over(p, run)
         return a * b
     if (ta is int or ta is float) and (tb is int or tb is float):
-        return _finite(a * b, p)
+        result = a * b
+        return result if result - result == 0 else _finite(result, p)
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None:
         if type(na) is int and type(nb) is int and not _int_fits(na, nb, run):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, NoReturn, Protocol
 
@@ -29,6 +29,7 @@ from botlang.core.runtime.scopes import Environment
 from botlang.core.runtime.sizes import TooDeep, size_of
 
 _monotonic = time.monotonic
+_new = object.__new__
 
 
 def fail(message: str, p: int | None = None, *, limit: bool = False) -> NoReturn:
@@ -51,78 +52,98 @@ class ClientAccess(Protocol):
     def set_client_var(self, client_id: str, name: str, value: Any) -> None: ...
 
 
-class Run:
-    """One execution: its variables, limits, budgets and what builtins see of the host.
+class Run(Environment):
+    """One execution: its variables (it is their :class:`Environment`), limits, budgets and
+    what builtins see of the host.
 
-    ``Run(env, telephony=..., clients=..., clock=..., rng=..., client_id=...)`` for an
-    environment the caller built (flows, the REPL); ``Run(limits=...)`` for an empty one.
-    The limits are the environment's: they are given once.
+    ``Run(deal, client=..., project=..., constants=..., system=..., limits=...,
+    telephony=..., clients=..., clock=..., rng=..., client_id=...)`` for a flow turn or the
+    REPL; ``Run(limits=...)`` for an empty one; :meth:`over` for ``botlang.run``.
+
+    Creating a run is part of every ``botlang.run``, so it sets only what differs from the
+    class defaults below (budgets start at zero, no telephony, no other clients); what it
+    always sets lives in slots, the rest in an instance dict made only when first needed.
     """
 
-    __slots__ = (
-        "_rng",
-        "allocated",
-        "client_id",
-        "clients",
-        "clock",
-        "deadline",
-        "env",
-        "limits",
-        "output",
-        "output_chars",
-        "steps",
-        "telephony",
-    )
+    __slots__ = ("deadline", "steps")
+
+    telephony: Any = None  # a botlang.telephony.Telephony, or None
+    clients: ClientAccess | None = None
+    client_id: str | None = None
+    clock: Callable[[], datetime] = staticmethod(datetime.now)
+    _rng: random.Random | None = None
+    _output: list[str] | None = None
+    allocated = 0
+    output_chars = 0
 
     def __init__(
         self,
-        env: Environment | None = None,
+        deal: dict[str, Any] | None = None,
         *,
-        limits: Limits | None = None,
+        client: dict[str, Any] | None = None,
+        project: dict[str, Any] | None = None,
+        constants: Mapping[str, Any] | None = None,
+        system: Mapping[str, Any] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
         telephony: Any = None,
         clients: ClientAccess | None = None,
         rng: random.Random | None = None,
-        clock: Callable[[], datetime] = datetime.now,
+        clock: Callable[[], datetime] | None = None,
         client_id: str | None = None,
     ) -> None:
-        if env is None:
-            env = Environment(limits=limits or DEFAULT_LIMITS)
-        elif limits is not None and limits != env.limits:
-            raise ValueError("a run's limits are its environment's; give them once")
-        self.env = env
-        self.limits = env.limits
-        self.telephony = telephony  # a botlang.telephony.Telephony, or None
-        self.clients = clients
-        self._rng = rng
-        self.clock = clock
-        self.client_id = client_id
+        super().__init__(
+            deal, client=client, project=project, constants=constants, system=system, limits=limits
+        )
         self.steps = 0
-        self.allocated = 0
-        self.output: list[str] = []
-        self.output_chars = 0
-        self.deadline = _monotonic() + self.limits.max_run_seconds
+        if telephony is not None:
+            self.telephony = telephony
+        if clients is not None:
+            self.clients = clients
+        if rng is not None:
+            self._rng = rng
+        if clock is not None:
+            self.clock = clock
+        if client_id is not None:
+            self.client_id = client_id
+        self.deadline = _monotonic() + limits.max_run_seconds
 
     @classmethod
-    def over(cls, deal: dict[str, Any], limits: Limits, telephony: Any = None) -> Run:
-        """A run whose only variables are ``deal`` (owned by the run from now on).
+    def over(  # type: ignore[override]
+        cls, deal: dict[str, Any], limits: Limits, telephony: Any = None, steps: int = 0
+    ) -> Run:
+        """A run whose only variables are ``deal`` (owned by the run from now on), with
+        ``steps`` already counted.
 
-        The path of ``botlang.run``/``Program.run``: one dict, read directly by the
-        compiled code, no merged view and nothing else built.
+        The path of ``botlang.run``/``Program.run``: one object, one dict read directly by
+        the compiled code, no merged view and nothing else built.
         """
-        run = cls.__new__(cls)
-        run.env = Environment.over(deal, limits)
+        run = _new(cls)
+        run.deal = run.view = deal
         run.limits = limits
-        run.telephony = telephony
-        run.clients = None
-        run._rng = None
-        run.clock = datetime.now
-        run.client_id = None
-        run.steps = 0
-        run.allocated = 0
-        run.output = []
-        run.output_chars = 0
+        if telephony is not None:
+            run.telephony = telephony
+        run.steps = steps
         run.deadline = _monotonic() + limits.max_run_seconds
         return run
+
+    def use_deal(self, deal: dict[str, Any]) -> None:
+        """Make ``deal`` the run's only variables (a context handed to ``Program.run``)."""
+        self.deal = self.view = deal
+        self._scopes = None
+        self.__dict__.pop("constants", None)
+        self.__dict__.pop("system", None)
+
+    @property
+    def env(self) -> Run:
+        """The run's variables: the run itself (an Environment)."""
+        return self
+
+    @property
+    def output(self) -> list[str]:
+        """The lines ``print`` showed in this run."""
+        if self._output is None:
+            self._output = []
+        return self._output
 
     @property
     def rng(self) -> random.Random:

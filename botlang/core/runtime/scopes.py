@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from botlang.core.errors import LimitExceeded, ScriptError
@@ -90,6 +91,9 @@ def read_only_error(name: str, verb: str = "assigned") -> ScriptError:
     return ScriptError(f"'{name}' is a system variable and cannot be {verb}")
 
 
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
 class Environment:
     """The variables one run sees.
 
@@ -101,7 +105,11 @@ class Environment:
     replaced during a run (compiled code holds its ``get``).
     """
 
-    __slots__ = ("constants", "deal", "limits", "scopes", "system", "view")
+    __slots__ = ("__dict__", "deal", "limits", "view")
+
+    constants: Mapping[str, Any] = _NONE
+    system: Mapping[str, Any] = _NONE
+    _scopes: dict[str, dict[str, Any]] | None = None
 
     def __init__(
         self,
@@ -114,13 +122,15 @@ class Environment:
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.deal = deal if deal is not None else {}
-        self.scopes: dict[str, dict[str, Any]] = {
+        self._scopes = {
             "deal": self.deal,
             "client": client if client is not None else {},
             "project": project if project is not None else {},
         }
-        self.constants: Mapping[str, Any] = constants or {}
-        self.system: Mapping[str, Any] = system or {}
+        if constants:
+            self.constants = constants
+        if system:
+            self.system = system
         self.limits = limits
         self.view = self._merged()
 
@@ -129,10 +139,16 @@ class Environment:
         """An environment of deal variables only; ``deal`` is owned by it from now on."""
         env = cls.__new__(cls)
         env.deal = env.view = deal
-        env.scopes = {"deal": deal, "client": {}, "project": {}}
-        env.constants = env.system = _EMPTY
         env.limits = limits
         return env
+
+    @property
+    def scopes(self) -> dict[str, dict[str, Any]]:
+        """Scope name → its variables (made on first use: most runs only touch the deal)."""
+        scopes = self._scopes
+        if scopes is None:
+            scopes = self._scopes = {"deal": self.deal, "client": {}, "project": {}}
+        return scopes
 
     def _merged(self) -> dict[str, Any]:
         scopes, system = self.scopes, self.system
@@ -155,8 +171,7 @@ class Environment:
         """The view, made a dict of its own before a write outside the deal scope (the deal,
         owned by the environment, moves to a copy; the view object stays)."""
         if self.view is self.deal:
-            self.deal = dict(self.view)
-            self.scopes["deal"] = self.deal
+            self.deal = self.scopes["deal"] = dict(self.view)
         return self.view
 
     def lookup(self, name: str) -> Any:
@@ -250,6 +265,3 @@ class Environment:
         merged.update(self.scopes["client"])
         merged.update(self.scopes["deal"])
         return merged
-
-
-_EMPTY: Mapping[str, Any] = {}
