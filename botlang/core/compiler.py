@@ -31,7 +31,7 @@ from botlang.core.errors import ArgumentError, BotlangError, LimitExceeded, Pars
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.core.runtime import ops
 from botlang.core.runtime.run import Run, fail
-from botlang.core.runtime.scopes import READ_ONLY_VARIABLES
+from botlang.core.runtime.scopes import READ_ONLY_VARIABLES, read_only_error
 from botlang.core.runtime.values import SCRIPT_TYPES, to_text, truthy
 from botlang.core.syntax import ast
 from botlang.core.syntax.parser import parse_expression, parse_program
@@ -156,6 +156,7 @@ _RUNTIME_GLOBALS: dict[str, Any] = {
     "_dict_type": dict,
     "len": len,
     "_call": _call_builtin,
+    "_read_only": read_only_error,
     "_fresh": _fresh,
     "_set_path": _set_path,
     "_delete_path": _delete_path,
@@ -431,11 +432,13 @@ class _CodeGen:
 
     def statement_lines(self, node: ast.Node) -> list[str]:
         """The code of one statement, as lines of the program function."""
+        if isinstance(node, (ast.Assign, ast.Delete)) and node.target.name in READ_ONLY_VARIABLES:
+            # refused before anything on the right runs
+            verb = "assigned" if isinstance(node, ast.Assign) else "deleted"
+            return [f"raise _read_only({node.target.name!r}, {verb!r})"]
         if isinstance(node, ast.Assign) and node.target.scope == "deal":
             target = node.target
             value = self.assigned_value(node)
-            if target.name in READ_ONLY_VARIABLES:
-                return [f"_run.assign_deal({target.name!r}, {value})"]
             # A plain value into the deal of a run with deal variables only (botlang.run)
             # is stored right here; anything else goes through the scope rules.
             name = repr(target.name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -30,7 +30,7 @@ from botlang.core.builtins import Registry
 from botlang.core.compiler import default_registry
 from botlang.core.errors import BotlangError, ParseError
 from botlang.core.limits import DEFAULT_LIMITS, Limits
-from botlang.core.runtime.scopes import SYSTEM_VARIABLES
+from botlang.core.runtime.scopes import READ_ONLY_VARIABLES, SYSTEM_VARIABLES
 from botlang.core.syntax import ast
 from botlang.core.syntax.parser import parse_expression, parse_program
 
@@ -78,7 +78,7 @@ def _line_of(source: str, line: int) -> str:
 
 
 def check_program_tree(
-    program: ast.Program, registry: Registry, *, read_only: tuple[str, ...] = SYSTEM_VARIABLES
+    program: ast.Program, registry: Registry, *, read_only: Collection[str] = READ_ONLY_VARIABLES
 ) -> list[Diagnostic]:
     """Semantic checks of a parsed script: calls, read-only names, literal-text fallback."""
     found: list[Diagnostic] = []
