@@ -71,6 +71,7 @@ class Builtin:
     func: Callable[..., Any]
     takes_context: bool
     lazy: bool = False  # receives unevaluated argument thunks (used by the compiler only)
+    waits: bool = False  # waits on the host (Mango, the store): off the run's deadline
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -248,6 +249,11 @@ class Registry:
 
 REGISTRY = Registry()
 
+# Modules whose builtins wait on the host (a Mango request, another client's variables in
+# the store). The time they wait is not counted against the run's wall-clock deadline: a
+# slow Mango answer must not cut off the rest of a turn, and waiting takes no CPU.
+HOST_MODULES = frozenset({"telephony", "variables"})
+
 
 def make_builtin(
     func: Callable[..., Any],
@@ -285,6 +291,7 @@ def make_builtin(
         func=func,
         takes_context=takes_context,
         lazy=lazy,
+        waits=mod in HOST_MODULES,
     )
 
 

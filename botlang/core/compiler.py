@@ -69,6 +69,7 @@ def _call_builtin(fn: Builtin, run: Run, args: list[Any], p: int) -> Any:
         fail(f"step budget of {run.limits.max_steps:,} exhausted", p, limit=True)
     if _monotonic() > run.deadline:
         run.check_deadline(p)
+    started = _monotonic() if fn.waits else 0.0
     try:
         result = fn(run, args)
     except BotlangError as err:
@@ -81,6 +82,9 @@ def _call_builtin(fn: Builtin, run: Run, args: list[Any], p: int) -> Any:
         fail(f"{fn.name}(): out of memory", p, limit=True)
     except Exception as exc:  # a builtin's own failure becomes a located ScriptError
         fail(f"{fn.name}(): {exc}", p)
+    finally:
+        if started:
+            run.deadline += _monotonic() - started  # waiting on the host is not run time
     kind = type(result)
     if kind is str:
         if len(result) > _SMALL_TEXT:

@@ -150,3 +150,21 @@ def test_a_flow_turn_out_of_time_records_an_error_and_ends() -> None:
         store, client.client_id, "hi"
     )
     assert turn.errors and all(isinstance(e, LimitExceeded) for e in turn.errors)
+
+
+def test_waiting_on_mango_does_not_count_against_the_deadline() -> None:
+    import time
+
+    from botlang.telephony import RecordingTelephony
+
+    class SlowMango(RecordingTelephony):
+        def employee_call(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.3)  # a slow answer from Mango, not work of the script
+            return super().employee_call(*args, **kwargs)
+
+    limits = L.with_changes(max_run_seconds=0.2)
+    program = compile_program(
+        "r = mango_employee_call('219', '79004443322')\nn = len('x')", limits=limits
+    )
+    result = program.run(telephony=SlowMango())
+    assert result["r"]["ok"] is True and result["n"] == 1
