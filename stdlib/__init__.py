@@ -6,6 +6,7 @@ reference shows them.
 """
 
 from botlang.stdlib import (  # noqa: F401  (importing a module registers its functions)
+    buttons,
     core,
     dates,
     dicts,
@@ -24,6 +25,7 @@ MODULES = (
     "regex",
     "lists",
     "dicts",
+    "buttons",
     "dates",
     "variables",
     "telephony",

@@ -1,5 +1,8 @@
 """Strings: slicing, searching, case, replacing, splitting, phone numbers, encodings, HMAC.
 
+Also the two functions Salebot's strings page documents: ``tg_escape`` (Telegram markup) and
+``select_random_from_list``.
+
 Every argument is read as text the way a message shows it (5 → "5", None → ""), so
 numbers and texts mix freely. No function makes a text longer than the string limit.
 """
@@ -220,3 +223,28 @@ def hmac_hexdigest(ctx: CallContext, key: str, message: str, algorithm: str = "s
     key_bytes = hash_input(ctx, "hmac_hexdigest", key)
     data = hash_input(ctx, "hmac_hexdigest", message)
     return hmac.new(key_bytes, data, getattr(hashlib, name)).hexdigest()
+
+
+# ------------------------------------------------------------------ Telegram markup
+
+# The characters Telegram's MarkdownV2 reserves, in the order Salebot's documentation lists them.
+TG_RESERVED = "_*[]()~`>#+-=|{}.!"
+_TG_ESCAPES = str.maketrans({c: "\\" + c for c in TG_RESERVED})
+
+
+@builtin("tg_escape")
+def tg_escape(ctx: CallContext, text: str) -> str:
+    """The text with a backslash before each of _ * [ ] ( ) ~ ` > # + - = | { } . ! (Telegram)."""
+    check_text(ctx, "tg_escape", len(text) + sum(text.count(c) for c in TG_RESERVED))
+    return text.translate(_TG_ESCAPES)
+
+
+# ------------------------------------------------------------------ random choice
+
+
+@builtin("select_random_from_list")
+def select_random_from_list(ctx: CallContext, array: list) -> Any:
+    """One item of the list picked at random (select_random_from_list(["a", "b"]) → "a" or "b")."""
+    if not array:
+        raise ScriptError("select_random_from_list(): the list is empty")
+    return ctx.rng.choice(array)
