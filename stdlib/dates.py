@@ -18,18 +18,21 @@ from botlang.core.errors import ScriptError
 from botlang.core.runtime import values
 
 # Russian names as the ru_RU locale gives them (index 0 is Sunday for days, 1 is January).
-DAY_NAMES = tuple("Воскресенье Понедельник Вторник Среда Четверг Пятница Суббота".split())
-DAY_ABBREVIATIONS = tuple("Вс Пн Вт Ср Чт Пт Сб".split())
-MONTHS_GENITIVE = (
-    "",
-    *"января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split(),
-)
-MONTHS_NOMINATIVE = (
-    "",
-    *"Январь Февраль Март Апрель Май Июнь Июль Август Сентябрь Октябрь Ноябрь Декабрь".split(),
-)
-MONTH_ABBREVIATIONS = ("", *"янв фев мар апр мая июн июл авг сен окт ноя дек".split())
-MONTH_ABBREVIATIONS_NOMINATIVE = ("", *"янв фев мар апр май июн июл авг сен окт ноя дек".split())
+# fmt: off
+DAY_NAMES = ("Воскресенье", "Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота")
+DAY_ABBREVIATIONS = ("Вс", "Пн", "Вт", "Ср", "Чт", "Пт", "Сб")
+MONTHS_GENITIVE = ("", "января", "февраля", "марта", "апреля", "мая", "июня", "июля",
+                   "августа", "сентября", "октября", "ноября", "декабря")
+MONTHS_NOMINATIVE = ("", "Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль",
+                     "Август", "Сентябрь", "Октябрь", "Ноябрь", "Декабрь")
+MONTH_ABBREVIATIONS = ("", "янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен",
+                       "окт", "ноя", "дек")
+MONTH_ABBREVIATIONS_NOMINATIVE = ("", "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг",
+                                  "сен", "окт", "ноя", "дек")
+# fmt: on
+
+_DATETIME_RE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\Z")
+MAX_FORMAT_CHARS = 200
 
 
 class _Moment:
