@@ -13,10 +13,16 @@ from botlang.stdlib import (  # noqa: F401  (importing a module registers its fu
     lists,
     math,
     regex,
+    salebot,
     strings,
     telephony,
     variables,
 )
+
+from botlang.core.builtins import REGISTRY
+
+# After every module has registered: Salebot names still missing are known, not typos.
+salebot.declare(REGISTRY)
 
 MODULES = (
     "core",

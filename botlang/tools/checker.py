@@ -487,6 +487,7 @@ def _unset_variables(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
     from botlang.telephony import CALL_VARIABLES
 
     assigned = set(RUNTIME_VARIABLES) | set(CALL_VARIABLES) | set(flow.constants)
+    assigned |= set(default_registry().constants)  # E, PI
     first_read: dict[str, ast.Name] = {}
     for piece in pieces:
         for node in ast.walk(piece.node):
