@@ -63,8 +63,8 @@ def endswith(text: str, suffix: str) -> bool:
 
 
 @builtin("contains")
-def contains(text: Any, part: Any, case_sensitive: bool = False) -> bool:
-    """Whether ``part`` is in the text (or a list's item); case is ignored unless case_sensitive."""
+def contains(text: Any, part: Any, case_sensitive: bool = True) -> bool:
+    """Whether ``part`` is in the text (or is a list's item); case_sensitive=False ignores case."""
     if type(text) is list:
         if case_sensitive:
             return any(eq(item, part) for item in text)
@@ -135,9 +135,9 @@ def replace(ctx: CallContext, text: str, old: str, new: str, count: int = -1) ->
 
 
 @builtin("splitter")
-def splitter(ctx: CallContext, text: str, sep: str | None = None, maxsplit: int = -1) -> list[str]:
-    """The text cut at each ``sep`` into a list (at most ``maxsplit`` cuts); no sep: at spaces."""
-    parts = text.split(sep or None, maxsplit)
+def splitter(ctx: CallContext, text: str, sep: str | None = None, n: int = 0) -> list[str]:
+    """The text cut at each ``sep`` into a list of at most ``n`` items (0: all); no sep: spaces."""
+    parts = text.split(sep or None, n - 1 if n > 0 else -1)
     limit = ctx.limits.max_collection_items
     if len(parts) > limit:
         raise LimitExceeded(
