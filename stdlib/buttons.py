@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from botlang.stdlib.lists import text_of
 from botlang.stdlib.strings import check_text
 
 from botlang.core.builtins import CallContext, builtin
@@ -19,10 +20,10 @@ from botlang.core.runtime import values
 BUTTON_TYPES = {0: "reply", 1: "inline"}
 
 
-def _label(name: str, item: Any, position: int, key: str | None) -> str:
+def _label(ctx: CallContext, name: str, item: Any, position: int, key: str | None) -> str:
     """The text an item shows: the item itself, or a dict's value under ``key``."""
     if type(item) is not dict:
-        return values.to_text(item)
+        return text_of(ctx, name, item)
     if key is None or key == "":
         raise ScriptError(
             f"{name}(): item {position} is a dict; give the key whose value is its text"
@@ -31,7 +32,7 @@ def _label(name: str, item: Any, position: int, key: str | None) -> str:
         raise ScriptError(
             f"{name}(): item {position} has no key {values.to_text(key, repr_strings=True)}"
         )
-    return values.to_text(item[key])
+    return text_of(ctx, name, item[key])
 
 
 @builtin("tools_make_button_str_checker")
@@ -56,7 +57,7 @@ def tools_make_button_str_checker(
     checker: list[str] = []
     buttons: list[dict[str, Any]] = []
     for position, item in enumerate(values_list):
-        text = _label(name, item, position, key)
+        text = _label(ctx, name, item, position, key)
         numbered.append(f"{position + 1}. {text}\n")
         checker.append(f"{text};{position + 1};" if checker_with_numbers else f"{text};")
         buttons.append(
@@ -75,6 +76,7 @@ def tools_make_button_str_checker(
 
 @builtin("tools_check_user_input")
 def tools_check_user_input(
+    ctx: CallContext,
     values_list: list,
     user_input: str,
     key: str | None = None,
@@ -86,7 +88,7 @@ def tools_check_user_input(
     chosen: Any = None
     found = False
     for position, item in enumerate(values_list):
-        if _label(name, item, position, key).strip().casefold() == answer:
+        if _label(ctx, name, item, position, key).strip().casefold() == answer:
             chosen, found = item, True
             break
     if not found:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botlang.stdlib.lists import sort_key
+from botlang.stdlib.lists import sort_key, text_of
 
 from botlang.core.builtins import CallContext, builtin
 from botlang.core.errors import LimitExceeded, ScriptError
@@ -106,7 +106,7 @@ def humanize(
     lines: list[str] = []
     size = 0
     for name, value in list(data.items())[from_i:to_i]:
-        line = f"{name}{delimiter}{values.to_text(value)}"
+        line = f"{name}{delimiter}{text_of(ctx, 'humanize', value)}"
         size += len(line) + (1 if lines else 0)
         if size > limit:
             raise LimitExceeded(

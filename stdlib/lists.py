@@ -30,6 +30,40 @@ def check_items(ctx: CallContext, name: str, size: int) -> None:
         )
 
 
+def text_of(ctx: CallContext, name: str, value: Any) -> str:
+    """``value`` as text (lists and dicts as JSON), refusing one over the string limit.
+
+    The size is measured on the structure first, so a huge list is never serialised only to
+    be refused.
+    """
+    limit = ctx.limits.max_string_chars
+    size = 0
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is str:
+            size += len(node)
+        elif kind is list:
+            size += 2 * len(node) + 2  # brackets, ", " between items
+            stack.extend(node)
+        elif kind is dict:
+            size += 4 * len(node) + 2  # braces, ": " and ", "
+            for key, item in node.items():
+                size += len(key)
+                stack.append(item)
+        else:
+            size += 4  # None, True, a number: a few characters at least
+        if size > limit:
+            break
+    text = values.to_text(value) if size <= limit else None
+    if text is None or len(text) > limit:
+        raise LimitExceeded(
+            f"{name}(): the text of the value would be longer than {limit:,} characters, the limit"
+        )
+    return text
+
+
 def identity(value: Any) -> Any:
     """A hashable stand-in for a value, equal for values that compare equal."""
     if value is None:
@@ -120,12 +154,12 @@ def count_occurrences(arr: list | None, value: Any) -> int:
 # ------------------------------------------------------------------ adding and removing
 
 
-def _element(name: str, value: Any, as_json: bool) -> Any:
+def _element(ctx: CallContext, name: str, value: Any, as_json: bool) -> Any:
     """What append/insert add: a list or dict as its JSON text unless ``as_json``, when a
     JSON text is read as the value it holds (Salebot's "insert as JSON" flag)."""
     kind = type(value)
     if not as_json:
-        return values.to_text(value) if kind is list or kind is dict else value
+        return text_of(ctx, name, value) if kind is list or kind is dict else value
     if kind is not str:
         return value
     try:
@@ -142,7 +176,7 @@ def append(ctx: CallContext, arr: list | None, value: Any, as_json: bool = False
     """A new list with the value at the end; as_json=True adds a list or dict (or JSON) as one."""
     items = _items(arr)
     check_items(ctx, "append", len(items) + 1)
-    return [*items, _element("append", value, as_json)]
+    return [*items, _element(ctx, "append", value, as_json)]
 
 
 @builtin("insert")
@@ -152,7 +186,7 @@ def insert(
     """A new list with the value before position ``index`` (or last); as_json as in append."""
     items = list(_items(arr))
     check_items(ctx, "insert", len(items) + 1)
-    items.insert(index, _element("insert", value, as_json))
+    items.insert(index, _element(ctx, "insert", value, as_json))
     return items
 
 
@@ -283,7 +317,7 @@ def massive_to_text(
     limit = ctx.limits.max_string_chars
     size = len(header)
     for position, item in enumerate(_items(massive), 1):
-        text = values.to_text(item)
+        text = text_of(ctx, "massive_to_text", item)
         line = f"{position}{delimiter2} {text}{delimiter1}" if number else f"{text}{delimiter1}"
         size += len(line) + (1 if lines else 0)  # the line and the newline before it
         if size > limit:  # checked as it grows: a long list never builds a huge text

@@ -92,7 +92,7 @@ def customizable_round_division(a: Number, b: Number, count: int) -> int | float
 
 
 @builtin("int_to_string")
-def int_to_string(number: Number, delimiter: str = " ") -> str:
+def int_to_string(ctx: CallContext, number: Number, delimiter: str = " ") -> str:
     """The number as text with its thousands set apart by ``delimiter`` (1234567 → "1 234 567")."""
     text = values.format_number(number)
     if not text[-1:].isdigit() or "e" in text:  # inf, nan, 1e+20: nothing to group
@@ -104,6 +104,12 @@ def int_to_string(number: Number, delimiter: str = " ") -> str:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
+    size = len(text) + (len(groups) - 1) * len(delimiter)
+    limit = ctx.limits.max_string_chars
+    if size > limit:
+        raise LimitExceeded(
+            f"int_to_string(): the result would be {size:,} characters long; the limit is {limit:,}"
+        )
     return sign + delimiter.join(groups) + dot + fraction
 
 

@@ -442,3 +442,30 @@ def test_set_client_vars_values_are_bounded_by_the_store() -> None:
 
 def test_client_vars_need_a_client_store() -> None:
     assert "no client store is attached" in error_of("get_client_vars(1, ['a'])").message
+
+
+# ------------------------------------------------------------------ bounds measured before text
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "append([], big)",
+        "insert([], 0, big)",
+        "massive_to_text([big])",
+        "humanize({'k': big})",
+        "tools_make_button_str_checker([big])",
+    ],
+)
+def test_a_huge_value_is_refused_before_it_becomes_text(expr: str) -> None:
+    big = ["x" * 1000] * 50  # 50,000 characters of items: over the limit of 20,000 below
+    limits = DEFAULT_LIMITS.with_changes(max_string_chars=20_000)
+    error = error_of(expr, {"big": big}, limits=limits, kind=LimitExceeded)
+    assert "would be longer than 20,000 characters" in error.message
+
+
+def test_int_to_string_is_bounded_with_a_long_delimiter() -> None:
+    error = error_of("int_to_string(1234567, d)", {"d": "-" * 10}, limits=SMALL, kind=LimitExceeded)
+    assert "int_to_string(): the result would be 27 characters long; the limit is 20" in (
+        error.message
+    )
