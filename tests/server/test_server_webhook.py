@@ -128,14 +128,28 @@ def test_a_lower_seq_than_one_applied_is_ignored(serve: Any) -> None:
     server.settled()
     assert server.client_vars()["call_state"] == "Disconnected"
     assert server.store.inbox_stats()["done"] == 2  # the late one is finished, not applied
-    # a newer seq still applies, and another leg has its own counter
+    # the late event still tells that the leg was answered
+    (leg,) = server.client_vars()["call_legs"]
+    assert (leg["seq"], leg["state"], leg["answered"]) == (3, "Disconnected", True)
+
+
+def test_each_leg_has_its_own_seq_and_the_client_leg_in_progress_wins(serve: Any) -> None:
+    server = serve()
     server.webhook("events/call", call_event(4, "OnHold"))
     server.settled()
     assert server.client_vars()["call_state"] == "OnHold"
+    # another leg to the client (a transfer) starts at seq 1: applied, it has its own counter
     server.webhook("events/call", call_event(1, "Appeared", call_id="leg-2"))
     server.settled()
-    assert server.client_vars()["call_state"] == "Appeared"
-    assert server.client_vars()["call_id"] == "leg-2"
+    variables = server.client_vars()
+    assert [leg["call_id"] for leg in variables["call_legs"]] == ["leg-1", "leg-2"]
+    assert (variables["call_id"], variables["call_state"]) == ("leg-1", "OnHold")
+    server.webhook("events/call", call_event(2, "Connected", call_id="leg-2"))
+    server.webhook("events/call", call_event(5, "Disconnected", disconnect_reason=1183))
+    server.settled()
+    variables = server.client_vars()
+    assert (variables["call_id"], variables["call_state"]) == ("leg-2", "Connected")
+    assert variables.get("call_result") is None  # the conversation goes on
 
 
 def test_call_events_set_variables_without_a_callback(serve: Any) -> None:
@@ -157,7 +171,8 @@ def test_unknown_key_path_or_address_is_404(serve: Any) -> None:
     server = serve()
     good = signed(summary())
     assert server.webhook("events/summary", form=good, key="not-our-key").status_code == 404
-    assert server.webhook("events/nope/extra", form=good).status_code == 404
+    assert server.webhook("events/call/extra", form=good).status_code == 404
+    assert server.webhook("events/summary/x", form=good).status_code == 404
     assert server.webhook("commands/callback", form=good).status_code == 404
     assert server.http.post(f"{server.url}/mango_webhook/{API_KEY}", data=good).status_code == 404
     assert server.http.post(f"{server.url}/elsewhere", data=good).status_code == 404
