@@ -508,3 +508,17 @@ def test_every_variable_an_event_sets_is_a_declared_call_variable() -> None:
     variables, _ = play(second[:3], variables)
     set_by_events |= set(variables)
     assert set_by_events == set(CALL_VARIABLES)
+
+
+def test_the_docs_describe_every_call_variable() -> None:
+    import re
+    from pathlib import Path
+
+    from botlang.telephony import CALL_VARIABLES
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "telephony.md"
+    table = docs.read_text(encoding="utf-8").split("### The variables", 1)[1]
+    table = table.split("###", 1)[0]
+    documented = set(re.findall(r"^\| `(call_[a-z_]+)`(?:, `(call_[a-z_]+)`)?", table, re.M))
+    names = {name for pair in documented for name in pair if name}
+    assert names == set(CALL_VARIABLES)
