@@ -169,6 +169,36 @@ class Effect:
         return [name for name, value in self.variables.items() if value is None]
 
 
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _read_leg_record(leg: Any) -> dict[str, Any] | None:
+    """A ``call_legs`` entry as the model needs it, or None: a flow can write anything into
+    a client variable, and the model must never fail on what it reads back."""
+    if not isinstance(leg, dict) or not isinstance(leg.get("call_id"), str):
+        return None
+    if leg.get("role") not in (CLIENT_LEG, EMPLOYEE_LEG):
+        return None
+    def text(name: str) -> str | None:
+        value = leg.get(name)
+        return value if isinstance(value, str) else None
+
+    return {
+        "call_id": leg["call_id"],
+        "role": leg["role"],
+        "state": text("state"),
+        "seq": _int_or_none(leg.get("seq")),
+        "employee": text("employee"),
+        "group": text("group"),
+        "taken_from": text("taken_from"),
+        "answered": leg.get("answered") is True,
+        "result": _int_or_none(leg.get("result")),
+        "started_at": _int_or_none(leg.get("started_at")),
+        "ended_at": _int_or_none(leg.get("ended_at")),
+    }
+
+
 class CallModel:
     """The client's calls as their ``call_*`` variables hold them; events change it."""
 
@@ -176,11 +206,11 @@ class CallModel:
         self.before = {name: current.get(name) for name in CALL_VARIABLES}
         self.vars = dict(self.before)
         legs = self.vars.get("call_legs")
-        self.legs: dict[str, dict[str, Any]] = {
-            str(leg["call_id"]): dict(leg)
-            for leg in (legs if isinstance(legs, list) else [])
-            if isinstance(leg, dict) and leg.get("call_id") is not None
-        }
+        self.legs: dict[str, dict[str, Any]] = {}
+        for leg in legs if isinstance(legs, list) else []:
+            read = _read_leg_record(leg)
+            if read is not None:
+                self.legs[read["call_id"]] = read
         history = self.vars.get("call_history")
         self.history: list[dict[str, Any]] = [
             dict(h) for h in (history if isinstance(history, list) else []) if isinstance(h, dict)

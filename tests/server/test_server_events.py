@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mango_calls import (
     SEQUENCES,
     CallSequence,
@@ -24,6 +26,7 @@ from botlang.server.webhook import (
     parse_form,
     read_delivery,
 )
+from botlang.telephony import CALL_VARIABLES
 from botlang.telephony.signing import encode_payload
 
 FORM = "application/x-www-form-urlencoded"
@@ -497,8 +500,6 @@ def test_other_notifications_are_read_and_change_no_variables(
 
 def test_every_variable_an_event_sets_is_a_declared_call_variable() -> None:
     """The checker and the docs rely on CALL_VARIABLES listing exactly what events set."""
-    from botlang.telephony import CALL_VARIABLES
-
     set_by_events: set[str] = set()
     for sequence in SEQUENCES:
         variables, _ = play(sequence.deliveries)
@@ -514,11 +515,53 @@ def test_the_docs_describe_every_call_variable() -> None:
     import re
     from pathlib import Path
 
-    from botlang.telephony import CALL_VARIABLES
-
     docs = Path(__file__).resolve().parents[2] / "docs" / "telephony.md"
     table = docs.read_text(encoding="utf-8").split("### The variables", 1)[1]
     table = table.split("###", 1)[0]
     documented = set(re.findall(r"^\| `(call_[a-z_]+)`(?:, `(call_[a-z_]+)`)?", table, re.M))
     names = {name for pair in documented for name in pair if name}
     assert names == set(CALL_VARIABLES)
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+_ANSWERED = next(s for s in SEQUENCES if s.name == "callback_answered")
+_AFTER_THE_CALL = ("events/summary", "events/record/added")
+_LEGS = [i for i, (path, _) in enumerate(_ANSWERED.deliveries) if path not in _AFTER_THE_CALL]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.permutations(_LEGS))
+def test_any_arrival_order_of_the_legs_gives_the_same_call(order: list[int]) -> None:
+    """Legs (and their recording events) in any order, then the summary and the stored
+    recording: the client's variables are always the spec's."""
+    tail = [i for i in range(len(_ANSWERED.deliveries)) if i not in _LEGS]
+    variables, callbacks = play(_ANSWERED.picked([*order, *tail]))
+    assert callbacks == ["answered"]
+    check_variables(variables, _ANSWERED.expect["variables"])
+    check_legs(variables.get("call_legs"), _ANSWERED.expect["legs"])
+
+
+_ANYTHING = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(sorted(CALL_VARIABLES)), _ANYTHING),
+    st.lists(st.sampled_from(range(len(_ANSWERED.deliveries))), max_size=6),
+)
+def test_whatever_a_flow_wrote_into_the_call_variables_events_still_apply(
+    written: dict[str, Any], picks: list[int]
+) -> None:
+    """A flow can assign anything to client.call_legs (or any call variable): the model
+    reads it back without failing."""
+    variables, _ = play(_ANSWERED.picked([*picks, 1]), written)  # 1: a leg event
+    legs = variables["call_legs"]
+    assert isinstance(legs, list) and all(isinstance(leg, dict) for leg in legs)
+    assert _ANSWERED.deliveries[1][1]["call_id"] in {leg["call_id"] for leg in legs}
