@@ -180,6 +180,7 @@ def _read_leg_record(leg: Any) -> dict[str, Any] | None:
         return None
     if leg.get("role") not in (CLIENT_LEG, EMPLOYEE_LEG):
         return None
+
     def text(name: str) -> str | None:
         value = leg.get(name)
         return value if isinstance(value, str) else None
