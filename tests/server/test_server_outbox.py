@@ -34,6 +34,7 @@ block busy "Занято"
     client.busy_callbacks = busy_callbacks + 1
   message: Отдел продаж сейчас занят — вам перезвонит дежурный менеджер.
   -> ticket
+    delay: 0
 
 block ticket "Заявка"
   message:

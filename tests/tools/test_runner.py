@@ -44,7 +44,9 @@ block thanks
 
 
 def write(tmp_path: Path, test: str, bot: str = CALLBACK_BOT) -> Path:
-    (tmp_path / "bot.bot").write_text(bot, encoding="utf-8")
+    """A test beside its bot, whose new clients start in block ``start``."""
+    greeted = f"{bot.rstrip()}\nany -> start\n  new_client: yes\n"
+    (tmp_path / "bot.bot").write_text(greeted, encoding="utf-8")
     path = tmp_path / "bot.bottest"
     path.write_text(test, encoding="utf-8")
     return path
