@@ -258,10 +258,10 @@ ERRORS = [
     ("block a\n  buttons:\n    - x\n      url: u\n      callback: c\n", 4, 12, "not both"),
     ("block a\n  buttons:\n    - x\n      type: phone\n      url: u\n", 4, 13, "no url"),
     ("block a\n  buttons:\n    - x\n      type: web_app\n", 4, 13, "needs its 'url:'"),
-    ("block a\n  buttons: [{\"text\": \"Да\",}]\n", 2, 27, "not valid JSON"),
-    ("block a\n  buttons: [{\"label\": \"Да\"}]\n", 2, 13, "unknown button key 'label'"),
-    ("block a\n  buttons: [{\"type\": \"reply\"}]\n", 2, 13, "needs \"text\""),
-    ("block a\n  buttons: [{\"text\": \"x\", \"line\": -1}]\n", 2, 13, "whole number"),
+    ('block a\n  buttons: [{"text": "Да",}]\n', 2, 27, "not valid JSON"),
+    ('block a\n  buttons: [{"label": "Да"}]\n', 2, 13, "unknown button key 'label'"),
+    ('block a\n  buttons: [{"type": "reply"}]\n', 2, 13, 'needs "text"'),
+    ('block a\n  buttons: [{"text": "x", "line": -1}]\n', 2, 13, "whole number"),
     ("block a\n  buttons: [1]\n", 2, 13, "a JSON object"),
     ("block a\n  buttons: {}\n", 2, 12, "a JSON list"),
     (
@@ -271,8 +271,7 @@ ERRORS = [
         "this block's keyboard is inline",
     ),
     (
-        "block a\n  buttons:\n    - a\n      type: inline\n  -> a\n    exact: b\n"
-        "    button: yes\n",
+        "block a\n  buttons:\n    - a\n      type: inline\n  -> a\n    exact: b\n    button: yes\n",
         5,
         3,
         "mixes inline buttons and keyboard",
@@ -371,9 +370,7 @@ def test_unreachable_block_is_a_warning() -> None:
     assert [w.code for w in flow.warnings] == ["unreachable"]
 
 
-def test_blocks_reached_through_start_conditions_quick_answers_and_chains_are_reachable() -> (
-    None
-):
+def test_blocks_reached_through_start_conditions_quick_answers_and_chains_are_reachable() -> None:
     assert (
         found(
             """
@@ -419,10 +416,13 @@ def test_immediate_loop_is_a_warning() -> None:
 
 
 def test_guarded_immediate_arrows_are_not_a_loop() -> None:
-    assert found(
-        "block a\n  message: a\n  -> b\n    if: x\n    delay: 0\nblock b\n  message: b\n"
-        "  -> a\n    delay: 0\nany -> a\n  new_client: yes\nconstants:\n  x = 1\n"
-    ) == []
+    assert (
+        found(
+            "block a\n  message: a\n  -> b\n    if: x\n    delay: 0\nblock b\n  message: b\n"
+            "  -> a\n    delay: 0\nany -> a\n  new_client: yes\nconstants:\n  x = 1\n"
+        )
+        == []
+    )
 
 
 def test_literal_text_fallback_is_a_warning_in_a_calculator() -> None:

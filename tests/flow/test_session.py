@@ -401,9 +401,7 @@ def test_aware_clock_is_shown_in_the_bots_timezone(talk: MakeBot, store: Store) 
 
 
 def test_time_builtins_use_the_turns_clock(talk: MakeBot, store: Store) -> None:
-    bot = talk(
-        "block a\n  message: #{time_interval('10:00', '11:00')}\n  -> a\n    on: message\n"
-    )
+    bot = talk("block a\n  message: #{time_interval('10:00', '11:00')}\n  -> a\n    on: message\n")
     client = new_client(store)
     assert say(bot, store, client, "hi") == ["True"]
 
@@ -434,9 +432,7 @@ block c
 """
 
 
-def test_runtime_error_stops_the_calculator_but_not_the_block(
-    talk: MakeBot, store: Store
-) -> None:
+def test_runtime_error_stops_the_calculator_but_not_the_block(talk: MakeBot, store: Store) -> None:
     bot = talk(FAILING)
     client = new_client(store)
     turn = bot.handle_message(store, client, "hi")
@@ -463,9 +459,7 @@ def test_session_keeps_only_the_latest_errors(talk: MakeBot, memory_store: Store
     assert len(memory_store.read_variables(client)["session"]["errors"]) == 3
 
 
-def test_error_in_a_message_line_below_the_first_is_located(
-    talk: MakeBot, store: Store
-) -> None:
+def test_error_in_a_message_line_below_the_first_is_located(talk: MakeBot, store: Store) -> None:
     bot = talk("block a\n  message:\n      one\n    two #{1 / 0}\n")
     (error,) = bot.handle_message(store, new_client(store), "hi").errors
     assert (error.line, error.column) == (4, 13)
