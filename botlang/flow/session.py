@@ -786,7 +786,7 @@ class Bot:
         the client's store transaction; see :meth:`turn` to run on one the caller holds.
         """
         request = TurnRequest.message(text, message_from_outside=message_from_outside, name=name)
-        return self._in_transaction(store, client_id, request)
+        return self.handle(store, client_id, request)
 
     def handle_event(
         self,
@@ -808,7 +808,7 @@ class Bot:
         request = TurnRequest.event(
             text, variables=variables, message_from_outside=message_from_outside
         )
-        return self._in_transaction(store, client_id, request)
+        return self.handle(store, client_id, request)
 
     def enter(
         self,
@@ -824,7 +824,7 @@ class Bot:
         if block_id not in self.flow.blocks:
             raise KeyError(f"no block {block_id!r} in {self.flow.filename}")
         request = TurnRequest.enter(block_id, text=text, message_from_outside=message_from_outside)
-        return self._in_transaction(store, client_id, request)
+        return self.handle(store, client_id, request)
 
     def current_block(self, store: Store, client_id: str) -> str | None:
         """The block the client is in (None before the first message)."""
@@ -878,7 +878,16 @@ class Bot:
                 f"{self.limits.max_message_chars:,}"
             )
 
-    def _in_transaction(self, store: Store, client_id: str, request: TurnRequest) -> Turn:
+    def handle(self, store: Store, client_id: str, request: TurnRequest) -> Turn:
+        """Run any request (a message, an event, a button's press, an entry) in the
+        client's own store transaction::
+
+            turn = bot.handle_message(store, client_id, "привет")
+            request = turn.buttons[0].press()  # what pressing the first button sends
+            bot.handle(store, client_id, request)
+        """
+        if request.target is not None and request.target not in self.flow.blocks:
+            raise KeyError(f"no block {request.target!r} in {self.flow.filename}")
         self._check_size(request)  # before taking the client's lock
         with store.transaction(str(client_id)) as state:
             return self.turn(store, state, request)
