@@ -195,9 +195,12 @@ class Arrow:
 
     @property
     def immediate(self) -> bool:
-        """Whether the arrow is taken at once on entering its block (no text condition and
-        a 0-second delay), rather than on a message."""
-        return self.delay is not None and self.condition is None
+        """Whether the arrow is taken at once on entering its block, rather than on a
+        message: a 0-second delay, and no condition on the message (none at all, or one
+        compared with a variable)."""
+        if self.delay is None:
+            return False
+        return self.condition is None or self.compare_variable is not None
 
     @property
     def waits(self) -> bool:

@@ -29,6 +29,7 @@ from botlang.core.runtime.scopes import (
     Environment,
 )
 from botlang.flow import FROM_CLIENT, Bot, ShownButton, Turn
+from botlang.flow.model import FLOW_SYSTEM_VARIABLES
 from botlang.flow.session import (
     SESSION_BLOCK,
     SESSION_NAME,
@@ -278,9 +279,13 @@ class Conversation:
         return merged
 
     def get(self, name: str, scope: str | None = None) -> Any:
-        """One variable: as scripts read it, or from one scope (None when not set)."""
+        """One variable: as scripts read it (the runtime's own, such as ``order_id``,
+        included), or from one scope (None when not set)."""
         if scope is None:
-            return self.variables().get(name)
+            found = self.variables()
+            if name not in found and name in FLOW_SYSTEM_VARIABLES:
+                return self.system_variables().get(name)
+            return found.get(name)
         if scope == "constant":
             return self.constants.get(name)
         return self.scopes()[scope].get(name)

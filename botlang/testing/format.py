@@ -338,7 +338,8 @@ class _Parser:
             except re.error as exc:
                 self.error(f"not a regular expression: {exc}", number, column + 2)
                 return
-            self.add(Step("answer_regex", number, column, text, text=body, pattern=pattern))
+            step = self.add(Step("answer_regex", number, column, text, text=body, pattern=pattern))
+            self.buttons_of = step
             return
         body = _after_marker(text, 1)
         if body.strip() == "...":
