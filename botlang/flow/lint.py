@@ -504,6 +504,8 @@ def _dead_buttons(flow: Flow) -> list[Diagnostic]:
 
 
 def _may_take(arrow: Arrow, text: str) -> bool:
+    if arrow.new_client:
+        return False  # a client in a block is not new
     try:
         if arrow.minus is not None and condition_matches(arrow.minus, text):
             return False
