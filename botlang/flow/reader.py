@@ -518,7 +518,7 @@ class _Reader:
                 k = self.field(block, line, indent, match.end(), name, body, k + 1)
                 continue
             if name in BLOCK_SETTINGS:
-                self.block_setting(block, line, indent, match, condition_seen)
+                self.block_setting(block, line, indent, match)
                 k = self.no_deeper(body, k + 1, indent, f"'{name}:'")
                 continue
             if block.condition is not None and name in CONDITION_SETTINGS:
@@ -569,7 +569,6 @@ class _Reader:
         line: Line,
         indent: int,
         match: re.Match[str],
-        seen: dict[str, int],
     ) -> None:
         key = match.group(1)
         raw = line.text[indent + match.end() :]
