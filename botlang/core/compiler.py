@@ -56,7 +56,7 @@ _over = Run.over
 
 def _fresh(get: Any, limits: Limits) -> Run:
     """The run of an expression evaluated on its own, made when first needed."""
-    return _over(get.__self__, limits)
+    return _over(get.__self__, limits).borrow()
 
 
 _SMALL_TEXT = 256
@@ -288,6 +288,9 @@ class _CodeGen:
         if isinstance(node, ast.Literal):
             return self.constant(node.value)
         if isinstance(node, ast.Name):
+            known = self.registry.constants.get(node.name)
+            if known is not None:  # a variable of the same name wins, as in Salebot
+                return f"_get({node.name!r}, {self.constant(known.value)})"
             return f"_get({node.name!r})"
         if isinstance(node, ast.Binary):
             p = self.position(node.line, node.column)
@@ -646,6 +649,10 @@ class Expression:
         """The value in ``run`` (a flow's arrow condition, the REPL)."""
         return self._function(run.view.get, run)
 
+    def evaluate_with(self, get: Callable[..., Any], run: Run) -> Any:
+        """The value in ``run``, reading names through ``get`` (a template's holes)."""
+        return self._function(get, run)
+
     def evaluate(
         self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None
     ) -> Any:
@@ -654,7 +661,7 @@ class Expression:
         if context is None:
             alone = self._alone or self._build_alone()
             return alone(deal.get, None)
-        context.use_deal(deal)
+        context.use_deal(deal, borrowed=True)
         return self._function(deal.get, context)
 
 
@@ -668,14 +675,34 @@ def _readable(variables: Mapping[str, Any] | None) -> dict[str, Any]:
 
 # What a nested '#{...}' may build: a variable name, nothing else (client text is never code).
 _NAME = re.compile(r"[^\W\d]\w*\Z")
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class _Hole:
+    """A nested ``#{...}`` inside an author's expression (see :class:`Template`)."""
+
+    name: str  # "#0": what the expression reads it by, a name no script can write
+    pieces: tuple[_PreparedPart, ...]
+    builds_name: bool  # its text completes a variable's name (price_#{q}); else a value
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """An outer ``#{...}`` compiled with its nested parts as holes: ``floor(#{Y})``."""
+
+    expression: Expression
+    holes: tuple[_Hole, ...]
 
 
 @dataclass(frozen=True)
 class _PreparedPart:
     text: str | None = None
     name: str | None = None  # #{name}: a lookup, nothing compiled
+    default: Any = None  # what the name reads when no variable has it (a named constant)
     expression: Expression | None = None
     nested: tuple[_PreparedPart, ...] | None = None
+    shaped: _Shaped | None = None
     line: int = 1
     column: int = 1
 
@@ -683,11 +710,16 @@ class _PreparedPart:
 class Template:
     """A compiled message template.
 
-    ``#{expression}`` parts are compiled with the template. A nested part such as
-    ``#{price_#{item}}`` renders its inside first; the text it makes is only ever a
-    variable *name* (checked against the identifier rule, then looked up). Anything else,
-    such as text a client typed, names no variable and renders as the empty text, exactly
-    like a variable that is not set: nothing a client sends is ever compiled or run.
+    ``#{expression}`` parts are compiled with the template. A nested part renders its
+    inside first, and what the inside makes is never compiled or run:
+
+    - where it completes a name (``#{price_#{item}}``, ``#{q#{i}}``) its text is only ever
+      a variable *name*, checked against the identifier rule and then looked up; anything
+      else — such as text a client typed — names no variable and renders as the empty text,
+      like a variable that is not set;
+    - where it stands alone as an operand of the author's expression (``#{floor(#{Y})}``,
+      as in Salebot's documentation) it is a *value*: the expression around it is compiled
+      with the template, and the nested part fills its place as data.
     """
 
     def __init__(
@@ -715,7 +747,10 @@ class Template:
         if isinstance(part, ast.TemplateText):
             return _PreparedPart(text=part.text)
         if isinstance(part, ast.TemplateExpr) and isinstance(part.expr, ast.Name):
-            return _PreparedPart(name=part.expr.name, line=part.line, column=part.column)
+            name = part.expr.name
+            return _PreparedPart(
+                name=name, default=self._constant(name), line=part.line, column=part.column
+            )
         if isinstance(part, ast.TemplateExpr):
             return _PreparedPart(
                 expression=Expression(
@@ -724,11 +759,80 @@ class Template:
                 line=part.line,
                 column=part.column,
             )
+        pieces = tuple(self._prepare(p) for p in part.parts)
         return _PreparedPart(
-            nested=tuple(self._prepare(p) for p in part.parts),
+            nested=pieces,
+            shaped=self._shape(part, pieces),
             line=part.line,
             column=part.column,
         )
+
+    def _shape(self, part: ast.TemplateNested, pieces: tuple[_PreparedPart, ...]) -> _Shaped | None:
+        """The outer expression of a nested part, its nested parts as holes; None when the
+        whole part builds one name (or is no expression botlang can read)."""
+        tokens: list[str | int] = []  # characters of the author's text, or hole numbers
+        for index, raw in enumerate(part.parts):
+            if isinstance(raw, ast.TemplateText):
+                tokens.extend(raw.text)
+            else:
+                tokens.append(index)
+        if all(type(t) is int or _WORD.match(t) for t in tokens):  # type: ignore[arg-type]
+            return None
+        taken = "".join(t for t in tokens if type(t) is str)
+        prefix = "_hole"
+        while prefix in taken:
+            prefix += "_"
+        source: list[str] = []
+        holes: list[_Hole] = []
+        run: list[str | int] = []
+
+        def flush() -> None:
+            if not any(type(t) is int for t in run):
+                source.extend(str(t) for t in run)
+            else:
+                builds_name = len(run) > 1
+                group: list[_PreparedPart] = []
+                for t in run:
+                    if type(t) is int:
+                        group.append(pieces[t])
+                    elif group and group[-1].text is not None:
+                        group[-1] = _PreparedPart(text=(group[-1].text or "") + str(t))
+                    else:
+                        group.append(_PreparedPart(text=str(t)))
+                holes.append(_Hole(f"#{len(holes)}", tuple(group), builds_name))
+                source.append(f"{prefix}{len(holes) - 1}")
+            run.clear()
+
+        for token in tokens:
+            if type(token) is int or _WORD.match(token):  # type: ignore[arg-type]
+                run.append(token)
+            else:
+                flush()
+                source.append(str(token))
+        flush()
+        try:
+            node = parse_expression(
+                "".join(source),
+                self.filename,
+                limits=self.limits,
+                line=part.line,
+                column=part.column,
+                full_source=self.source,
+            )
+        except ParseError:
+            return None
+        placeholders = {f"{prefix}{k}": hole.name for k, hole in enumerate(holes)}
+        found = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.name in placeholders]
+        if len(found) != len(holes):  # a hole inside quotes, say: no expression of holes
+            return None
+        for name_node in found:
+            name_node.name = placeholders[name_node.name]
+        expression = Expression(node, self.registry, self.source, self.filename, self.limits)
+        return _Shaped(expression, tuple(holes))
+
+    def _constant(self, name: str) -> Any:
+        known = self.registry.constants.get(name)
+        return None if known is None else known.value
 
     def render_in(self, run: Run) -> str:
         """Render in ``run`` (flows, the REPL); the text is bounded by ``max_string_chars``."""
@@ -778,17 +882,43 @@ class Template:
         if run.steps > run.limits.max_steps:
             raise LimitExceeded(f"step budget of {run.limits.max_steps:,} exhausted")
         if part.name is not None:
-            return ops.text_of(run.view.get(part.name), -1, run)
+            return ops.text_of(run.view.get(part.name, part.default), -1, run)
         if part.expression is not None:
             return ops.text_of(part.expression.evaluate_in(run), -1, run)
         assert part.nested is not None
+        if part.shaped is not None:
+            return ops.text_of(self._shaped_value(part.shaped, run), -1, run)
+        return ops.text_of(self._named(part.nested, run), -1, run)
+
+    def _named(self, pieces: tuple[_PreparedPart, ...], run: Run) -> Any:
+        """The value of the variable the pieces' text names; None when it names none (the
+        text is never compiled)."""
         inner: list[str] = []
-        self._render(part.nested, run, inner)
+        self._render(pieces, run, inner)
         name = "".join(inner)
-        # the inside names a variable, or nothing: it is never compiled
         if len(name) > run.limits.max_variable_name_chars or not _NAME.match(name):
-            return ""
-        return ops.text_of(run.view.get(name), -1, run)
+            return None
+        return run.view.get(name, self._constant(name))
+
+    def _shaped_value(self, shaped: _Shaped, run: Run) -> Any:
+        bound: dict[str, Any] = {}
+        for hole in shaped.holes:
+            if hole.builds_name:
+                bound[hole.name] = self._named(hole.pieces, run)
+                continue
+            (piece,) = hole.pieces
+            if piece.name is not None:
+                bound[hole.name] = run.view.get(piece.name, piece.default)
+            elif piece.expression is not None:
+                bound[hole.name] = piece.expression.evaluate_in(run)
+            else:
+                bound[hole.name] = self._substitute(piece, run)
+        read = run.view.get
+
+        def get(name: str, default: Any = None) -> Any:
+            return bound[name] if name in bound else read(name, default)
+
+        return shaped.expression.evaluate_with(get, run)
 
     def render(
         self, variables: Mapping[str, Any] | None = None, *, context: Run | None = None
@@ -796,8 +926,8 @@ class Template:
         """The text against ``variables`` (read, never copied or changed)."""
         deal = _readable(variables)
         if context is None:
-            return self.render_in(_over(deal, self.limits))
-        context.use_deal(deal)
+            return self.render_in(_over(deal, self.limits).borrow())
+        context.use_deal(deal, borrowed=True)
         return self.render_in(context)
 
 

@@ -108,7 +108,10 @@ def test_a_flow_turn_is_held_to_the_bots_limits() -> None:
     from botlang.flow import Bot
     from botlang.store import open_store
 
-    source = 'bot "b"\n\nblock start "s"\n  calculator:\n    x = len(question)\n  message: #{x}\n'
+    source = (
+        'bot "b"\n\nany -> start\n  new_client: yes\n\n'
+        'block start "s"\n  calculator:\n    x = len(question)\n  message: #{x}\n'
+    )
     store = open_store("memory://")
 
     def turn(limits: Limits) -> Any:

@@ -16,6 +16,9 @@ from botlang.telephony import RecordingTelephony
 
 MENU = """bot "Меню"
 
+any -> start
+  new_client: yes
+
 block start "Цены"
   calculator:
     price_tea = 100
@@ -31,6 +34,9 @@ block price "Цена"
 """
 
 ECHO = """bot "Эхо"
+
+any -> start
+  new_client: yes
 
 block start "Эхо"
   message: Вы написали: #{question}
@@ -78,6 +84,21 @@ def test_nested_template_cannot_concatenate() -> None:
 
 def test_nested_template_cannot_call_a_builtin() -> None:
     assert botlang.render("#{#{q}}", {"q": "len('abc')"}) == ""
+
+
+def test_a_value_hole_keeps_client_text_as_data() -> None:
+    attack = 'get_client_var("1","secret")'
+    assert botlang.render("#{len(#{q})}", {"q": attack}) == str(len(attack))
+    assert botlang.render("#{#{q} + '!'}", {"q": attack}) == attack + "!"
+
+
+def test_a_value_hole_is_salebots_documented_form() -> None:
+    assert botlang.render("#{floor(#{Y})} #{int(#{Y})}", {"Y": 5.822}) == "5 5"
+
+
+def test_a_name_inside_an_expression_is_looked_up() -> None:
+    assert botlang.render("#{price_#{q} + 1}", {"price_tea": 100, "q": "tea"}) == "101"
+    assert botlang.render("#{price_#{q} + 1}", {"price_tea": 100, "q": "t+1"}) == "1"
 
 
 def test_nested_template_name_starting_with_a_digit_names_nothing() -> None:

@@ -106,7 +106,10 @@ def test_a_flow_calculator_cannot_assign_question() -> None:
     from botlang.flow import Bot
     from botlang.store import open_store
 
-    source = 'bot "b"\n\nblock start "s"\n  calculator:\n    x = 1\n  message: #{question}\n'
+    source = (
+        'bot "b"\n\nany -> start\n  new_client: yes\n\n'
+        'block start "s"\n  calculator:\n    x = 1\n  message: #{question}\n'
+    )
     store = open_store("memory://")
     client = store.create_client(client_type=6, phone="79004443322", messenger="whatsapp")
     bot = Bot.from_source(source, "b.bot")

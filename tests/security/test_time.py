@@ -141,7 +141,8 @@ def test_a_flow_turn_out_of_time_records_an_error_and_ends() -> None:
     from botlang.store import open_store
 
     source = (
-        'bot "loop"\n\nblock start "a"\n  calculator:\n    n = len("x")\n  message: a\n'
+        'bot "loop"\n\nany -> start\n  new_client: yes\n\n'
+        'block start "a"\n  calculator:\n    n = len("x")\n  message: a\n'
         "  -> start\n    regex: .\n"
     )
     store = open_store("memory://")

@@ -73,6 +73,7 @@ class Run(Environment):
     clock: Callable[[], datetime] = staticmethod(datetime.now)
     _rng: random.Random | None = None
     _output: list[str] | None = None
+    _borrowed = False  # the variables are a caller's mapping, read only (evaluate, render)
     allocated = 0
     output_chars = 0
 
@@ -126,17 +127,25 @@ class Run(Environment):
         run.deadline = _monotonic() + limits.max_run_seconds
         return run
 
-    def use_deal(self, deal: dict[str, Any]) -> None:
-        """Make ``deal`` the run's only variables (a context handed to ``Program.run``)."""
+    def use_deal(self, deal: dict[str, Any], *, borrowed: bool = False) -> None:
+        """Make ``deal`` the run's only variables (a context handed to ``Program.run``);
+        ``borrowed``: the caller's mapping, which the run only reads."""
         self.deal = self.view = deal
         self._scopes = None
+        self._borrowed = borrowed
         self.__dict__.pop("constants", None)
         self.__dict__.pop("system", None)
 
-    @property
-    def env(self) -> Run:
-        """The run's variables: the run itself (an Environment)."""
+    def borrow(self) -> Run:
+        """Mark the variables as the caller's, read only; returns the run."""
+        self._borrowed = True
         return self
+
+    @property
+    def env(self) -> Run | None:
+        """The running script's variables, for builtins that set some (``unpack_list``):
+        the run itself, an Environment; None when the run only reads a caller's mapping."""
+        return None if self._borrowed else self
 
     @property
     def output(self) -> list[str]:
