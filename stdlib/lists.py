@@ -17,6 +17,7 @@ from botlang.core.builtins import CallContext, builtin
 from botlang.core.errors import LimitExceeded, ScriptError
 from botlang.core.runtime import values
 from botlang.core.runtime.ops import eq
+from botlang.core.runtime.sizes import within
 
 # ------------------------------------------------------------------ shared with dicts
 
@@ -37,26 +38,8 @@ def text_of(ctx: CallContext, name: str, value: Any) -> str:
     be refused.
     """
     limit = ctx.limits.max_string_chars
-    size = 0
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is str:
-            size += len(node)
-        elif kind is list:
-            size += 2 * len(node) + 2  # brackets, ", " between items
-            stack.extend(node)
-        elif kind is dict:
-            size += 4 * len(node) + 2  # braces, ": " and ", "
-            for key, item in node.items():
-                size += len(key)
-                stack.append(item)
-        else:
-            size += 4  # None, True, a number: a few characters at least
-        if size > limit:
-            break
-    text = values.to_text(value) if size <= limit else None
+    fits = within(value, limit, ctx.limits.max_value_depth)
+    text = values.to_text(value) if fits else None
     if text is None or len(text) > limit:
         raise LimitExceeded(
             f"{name}(): the text of the value would be longer than {limit:,} characters, the limit"

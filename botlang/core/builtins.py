@@ -26,7 +26,7 @@ from botlang.core.runtime import values
 from botlang.core.runtime.run import ClientAccess, Run
 
 __all__ = ["REGISTRY", "Builtin", "CallContext", "ClientAccess", "Registry", "builtin"]
-from botlang.core.runtime.sizes import TooDeep, size_of
+from botlang.core.runtime.sizes import within
 
 Number = float  # annotation for "int or float, numeric strings accepted"
 
@@ -162,11 +162,7 @@ def _convert(fn: Builtin, param: Param, value: Any, limits: Limits) -> Any:
 def _text_fits(fn: Builtin, param: Param, value: Any, limits: Limits) -> None:
     """Refuse a list or dict whose text would be over the string limit, before making it."""
     cap = limits.max_string_chars
-    try:
-        too_long = size_of(value, cap, limits.max_value_depth) > cap
-    except TooDeep:
-        too_long = True
-    if too_long:
+    if not within(value, cap, limits.max_value_depth):
         raise LimitExceeded(
             f"{fn.name}(): parameter '{param.name}' would be a text of over {cap:,} characters"
         )

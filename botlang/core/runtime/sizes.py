@@ -44,6 +44,15 @@ def _digits(number: int) -> int:
     return (max(number.bit_length() - 1, 0) * 77 >> 8) + 1
 
 
+def within(value: Any, cap: int, depth: int) -> bool:
+    """Whether ``value``'s size is at most ``cap`` and it nests at most ``depth`` levels
+    (the test before turning a list or dict into text)."""
+    try:
+        return size_of(value, cap, depth) <= cap
+    except TooDeep:
+        return False
+
+
 def _flat(value: list[Any], kinds: set[type], total: int) -> int | None:
     count = len(value)
     if kinds == _TEXT:
