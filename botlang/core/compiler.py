@@ -54,6 +54,19 @@ _monotonic = time.monotonic
 _over = Run.over
 
 
+_CHUNK = 200  # statements per generated function
+
+
+def _in_turn(chunks: tuple[Callable[..., Any], ...]) -> Callable[..., Any]:
+    """One function that runs a long script's functions one after the other."""
+
+    def program(get: Any, run: Run) -> None:
+        for chunk in chunks:
+            chunk(get, run)
+
+    return program
+
+
 def _fresh(get: Any, limits: Limits) -> Run:
     """The run of an expression evaluated on its own, made when first needed."""
     return _over(get.__self__, limits).borrow()
@@ -207,6 +220,8 @@ class _CodeGen:
         self._temps = itertools.count()
         self._builtin_names: dict[str, str] = {}
         self._level = 0
+        self._built_helpers = 0
+        self.namespace: dict[str, Any] = {**_RUNTIME_GLOBALS, "_locate": self.locator}
         # how expression code names its run: "_run", or for an expression evaluated on its
         # own, the run made the first time something needs one
         self.run = "_run"
@@ -494,17 +509,19 @@ class _CodeGen:
         raise self.parse_error(f"cannot compile {type(node).__name__}", node)
 
     def build(self, body: list[str], name: str) -> Callable[..., Any]:
-        lines = [*self.helpers, f"def {name}({_ARGS}):"]
-        if "_s = 0" not in body[:2]:  # (the line before it, if any, cannot fail)
+        """Compile ``body`` as the function ``name`` (with the helpers made since the last
+        build); every function built by one generator shares one namespace."""
+        lines = [*self.helpers[self._built_helpers :], f"def {name}({_ARGS}):"]
+        self._built_helpers = len(self.helpers)
+        if not any(line.startswith("_s = ") for line in body[:2]):  # (a line before cannot fail)
             lines.append("    _s = 0")
         lines.append("    try:")
         lines.extend(f"        {line}" for line in body or ["pass"])
         lines.append("    except Exception as _e:")
         lines.append("        raise _locate(_e, _s) from None")
         code = "\n".join(lines)
-        namespace = dict(_RUNTIME_GLOBALS)
+        namespace = self.namespace
         namespace.update(self.globals)
-        namespace["_locate"] = self.locator
         # the file name only labels the code; a NUL or newline in it must not reach compile()
         label = "<botlang " + re.sub(r"[\x00-\x1f]", "?", self.filename) + ">"
         try:
@@ -552,15 +569,20 @@ class Program:
         self.limits = limits
         gen = _CodeGen(registry, tree.source, tree.filename, limits)
         gen.statement_positions = [(s.line, s.column) for s in tree.statements]
-        body = []
-        if any(isinstance(s, ast.Assign) and s.target.scope == "deal" for s in tree.statements):
-            body = [_PLAIN_DEAL]
+        plain = any(isinstance(s, ast.Assign) and s.target.scope == "deal" for s in tree.statements)
+        if plain:
             gen.globals["_L"] = limits
-        for index, statement in enumerate(tree.statements):
-            body.append(f"_s = {index}")
-            body.extend(gen.statement_lines(statement))
+        # Python's compiler needs memory out of proportion to one huge function: a long
+        # script becomes functions of _CHUNK statements each, run one after the other.
+        chunks = []
+        for first in range(0, max(len(tree.statements), 1), _CHUNK):
+            body = [_PLAIN_DEAL] if plain else []
+            for index in range(first, min(first + _CHUNK, len(tree.statements))):
+                body.append(f"_s = {index}")
+                body.extend(gen.statement_lines(tree.statements[index]))
+            chunks.append(gen.build(body, f"_program{first // _CHUNK}"))
         self._gen = gen
-        self._function = gen.build(body, "_program")
+        self._function = chunks[0] if len(chunks) == 1 else _in_turn(tuple(chunks))
         self.statement_count = len(tree.statements)
         self._too_many_steps = self.statement_count > limits.max_steps
 
