@@ -99,9 +99,9 @@ class Environment:
 
     ``view`` is what compiled code reads names from: a merged dict kept in step on writes
     (constants, writable service variables, project, client, deal, then the read-only
-    system variables, each winning over the ones before). An environment made by
-    :meth:`over` has only deal variables (``botlang.run``, ``Program.run``): there the view
-    *is* the deal dict, so nothing is merged and a write lands once. The view dict is never
+    system variables, each winning over the ones before). A run made by ``Run.over`` has
+    only deal variables (``botlang.run``, ``Program.run``): there the view *is* the deal
+    dict, so nothing is merged and a write lands once. The view dict is never
     replaced during a run (compiled code holds its ``get``).
     """
 
@@ -133,14 +133,6 @@ class Environment:
             self.system = system
         self.limits = limits
         self.view = self._merged()
-
-    @classmethod
-    def over(cls, deal: dict[str, Any], limits: Limits) -> Environment:
-        """An environment of deal variables only; ``deal`` is owned by it from now on."""
-        env = cls.__new__(cls)
-        env.deal = env.view = deal
-        env.limits = limits
-        return env
 
     @property
     def scopes(self) -> dict[str, dict[str, Any]]:
