@@ -178,6 +178,7 @@ class StoreSettings:
     keepalive_idle_seconds: int = 30
     keepalive_interval_seconds: int = 10
     keepalive_count: int = 3
+    application_name: str = "botlang"  # how PostgreSQL lists the connections
 
 
 DEFAULT_STORE_SETTINGS = StoreSettings()

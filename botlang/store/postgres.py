@@ -171,6 +171,7 @@ class PostgresStore(SqlStore):
             "keepalives_idle": settings.keepalive_idle_seconds,
             "keepalives_interval": settings.keepalive_interval_seconds,
             "keepalives_count": settings.keepalive_count,
+            "application_name": settings.application_name,
             "options": " ".join(options),
         }
 

@@ -122,6 +122,7 @@ def test_a_failed_item_no_longer_holds_its_group(store: Store, clock: FakeClock)
     store.inbox_add("a0", "events/summary", {}, group="g")
     store.inbox_add("a1", "events/summary", {}, group="g")
     (a0,) = store.inbox_claim(lease_seconds=1, max_attempts=1)
+    assert a0.key == "a0"
     clock.now += 2
     (a1,) = store.inbox_claim(max_attempts=1)  # a0 gave up after its one attempt
     assert a1.key == "a1"
