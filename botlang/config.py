@@ -15,6 +15,7 @@ lock_timeout_seconds = 10           # PostgreSQL: one lock wait
 keepalive_idle_seconds = 30         # PostgreSQL TCP keepalive: idle time before probes,
 keepalive_interval_seconds = 10     # ... the time between probes,
 keepalive_count = 3                 # ... and how many may go unanswered
+application_name = "botlang"        # PostgreSQL: how the connections are listed
 [mango]
 api_key_env = "MANGO_API_KEY"       # or api_key = "..."
 api_salt_env = "MANGO_API_SALT"     # or api_salt = "..."
@@ -201,6 +202,7 @@ class StoreConfig(Section):
         default=_STORE.keepalive_interval_seconds, ge=1, strict=True
     )
     keepalive_count: int = Field(default=_STORE.keepalive_count, ge=1, strict=True)
+    application_name: str = Field(default=_STORE.application_name, min_length=1, max_length=63)
 
     @model_validator(mode="after")
     def _pool_sizes(self) -> StoreConfig:
@@ -220,6 +222,7 @@ class StoreConfig(Section):
             keepalive_idle_seconds=self.keepalive_idle_seconds,
             keepalive_interval_seconds=self.keepalive_interval_seconds,
             keepalive_count=self.keepalive_count,
+            application_name=self.application_name,
         )
 
     @field_validator("url")
