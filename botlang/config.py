@@ -27,6 +27,8 @@ outgoing_url = "https://bot.example.com/botlang/outgoing"   # or outgoing_url_en
 outgoing_token_env = "BOTLANG_OUTGOING_TOKEN" # or outgoing_token = "..."; sent as a bearer token
 idempotency_retention_seconds = 86400         # how long POST /message answers are replayed
 max_ready_backlog = 5000            # GET /ready says "not ready" above this many pending events
+lease_seconds = 30                  # a worker's hold on an event and its client (renewed while
+                                    # it works): how soon another takes over after a crash
 [outbox]                            # retrying outgoing messages (defaults shown)
 first_retry_seconds = 10            # the first retry, then ...
 backoff = 2.0                       # ... each delay this many times the one before,
@@ -287,6 +289,7 @@ class ServerConfig(Section):
     # POST /message answers kept to replay a retried request (Idempotency-Key, message_id)
     idempotency_retention_seconds: float = Field(default=24 * 3600.0, gt=0)
     max_ready_backlog: int = Field(default=5_000, ge=1, strict=True)  # GET /ready's limit
+    lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)  # claims and client leases
 
     @model_validator(mode="before")
     @classmethod

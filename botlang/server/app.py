@@ -108,6 +108,7 @@ class Service:
         answers_retention_seconds: float = 24 * 3600.0,
         ready_backlog: int = 5_000,
         ready_timeout_seconds: float = 2.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.config = config
         self.gate = StoreGate(store)
@@ -115,10 +116,17 @@ class Service:
         self.answers_retention_seconds = answers_retention_seconds
         self.ready_backlog = ready_backlog
         self.ready_timeout_seconds = ready_timeout_seconds
-        self.renewals = Renewals(min(30.0, float(store.inbox_lease_seconds)) / 3)
+        self.renewals = Renewals(lease_seconds / 3)
         self.runner: TurnRunner | None = None
         if bot is not None:
-            self.runner = TurnRunner(self.gate, bot, renewals=self.renewals)
+            # An unrecorded call of an attempt that lost its lease is settled a lease later.
+            self.runner = TurnRunner(
+                self.gate,
+                bot,
+                lease_seconds=lease_seconds,
+                settle_seconds=lease_seconds,
+                renewals=self.renewals,
+            )
         self.telephony = telephony
         self.limits = limits
         self.api_key = api_key
@@ -144,6 +152,7 @@ class Service:
             bot,
             messengers=self.messengers,
             runner=self.runner,
+            lease_seconds=lease_seconds,
             retention_seconds=limits.inbox_retention_seconds,
             answers_retention_seconds=answers_retention_seconds,
             on_processed=self.processed,
@@ -333,6 +342,7 @@ def create_app(
             config.server.idempotency_retention_seconds if config is not None else 24 * 3600.0
         ),
         ready_backlog=config.server.max_ready_backlog if config is not None else 5_000,
+        lease_seconds=config.server.lease_seconds if config is not None else 30.0,
     )
 
     @contextlib.asynccontextmanager
