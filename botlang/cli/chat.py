@@ -1,10 +1,13 @@
 """``botlang chat``: talk to a ``.bot`` flow from the command line.
 
-    botlang chat FILE.bot [MESSAGE...] [-m TEXT] [-e TEXT] [--store URL] [--client PHONE]
-                 [--messenger NAME|none] [--now ISO] [--call-result OUTCOME] [--vars] [--json]
+    botlang chat FILE.bot [MESSAGE...] [-m TEXT] [-e TEXT] [-p LABEL] [--store URL]
+                 [--client PHONE] [--messenger NAME|none] [--now ISO]
+                 [--call-result OUTCOME] [--vars] [--json]
 
-MESSAGE arguments are sent first, in order; then every ``-m/--message TEXT`` and
-``-e/--event TEXT`` in the order given (events are callbacks such as ``answered``).
+MESSAGE arguments are sent first, in order; then every ``-m/--message TEXT``,
+``-e/--event TEXT`` and ``-p/--press LABEL`` in the order given (events are callbacks such
+as ``answered``; a press is of a button the previous turn showed, as the messenger would
+send it). Buttons are shown under their message, a row a line: ``[Да] [Нет]``.
 Telephony calls are recorded, never placed. With a SQLite or PostgreSQL ``--store`` the
 conversation goes on across runs. Runtime errors go to stderr as ``FILE:LINE:COL: message``
 with the source line and a caret, and make the exit status 1.
@@ -67,6 +70,14 @@ def register(subparsers: Any) -> None:
         const="event",
         metavar="TEXT",
         help="a callback event, e.g. answered, busy, no_answer",
+    )
+    chat.add_argument(
+        "-p",
+        "--press",
+        action=_Step,
+        const="press",
+        metavar="LABEL",
+        help="press a button the previous turn showed (in order with --message)",
     )
     chat.add_argument("--store", default="memory://", help="store URL (default: memory://)")
     chat.add_argument(
@@ -140,11 +151,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
             client_id = client.client_id
         turns = []
         failed = False
+        offered: list[Any] = []
         for kind, text in steps:
             if kind == "event":
                 turn = bot.handle_event(store, client_id, text)
+            elif kind == "press":
+                request = _press(offered, text, store, client_id)
+                if isinstance(request, str):
+                    return _error(request)
+                turn = bot.handle(store, client_id, request)
             else:
                 turn = bot.handle_message(store, client_id, text, name=args.name)
+            offered = turn.buttons
             turns.append(turn)
             failed = failed or not turn.ok
             if not args.json:
@@ -167,13 +185,37 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _press(offered: list[Any], label: str, store: Any, client_id: str) -> Any:
+    """The request a press of the button ``label`` sends, or why it cannot be pressed."""
+    wanted = " ".join(label.split())
+    found = next((b for b in offered if b.text == wanted), None)
+    if found is None:
+        shown = " ".join(b.describe() for b in offered) or "none"
+        return f"--press: no button '{wanted}' on offer; the last turn showed: {shown}"
+    client = store.get_client(client_id)
+    try:
+        request = found.press(phone=client.phone if client else None)
+    except ValueError as exc:
+        return f"--press: {exc}"
+    if request is None:
+        return f"--press: '{found.text}' opens a link ({found.url}); it sends nothing to the bot"
+    return request
+
+
 def _print_turn(turn: Any) -> None:
     prefix = "> event: " if turn.kind == "event" else "> "
     print(f"{prefix}{turn.text}")
     for message in turn.messages:
-        print(message.text)
+        if message.text:
+            print(message.text)
+        for row in message.buttons:
+            print(" ".join(b.describe() for b in row))
+        if message.hint:
+            print(f"(without buttons: {message.hint})")
     for message in turn.undelivered:
         print(f"[not sent: telephony-only client] {message.text}")
+    for order in turn.orders:
+        print(f"[order {order.order_id}] " + "; ".join(order.text.splitlines()))
     for call in turn.calls:
         result = call.result
         args = " ".join(f"{k}={v}" for k, v in call.args.items())

@@ -47,6 +47,11 @@ class Limits:
     max_blocks_per_turn: int = 100  # blocks entered for one message or event (arrow chains)
     max_message_chars: int = 100_000  # an incoming message or callback text
     max_session_errors: int = 20  # runtime errors kept on a client's session
+    # Buttons (Salebot's documented limits, those of Telegram)
+    max_button_label_chars: int = 32
+    max_button_callback_bytes: int = 64  # a callback button's text, in UTF-8
+    max_reply_buttons_per_row: int = 12
+    max_inline_buttons_per_row: int = 8
 
     # HTTP service
     max_request_body_bytes: int = 64 * 1024

@@ -23,7 +23,20 @@ from botlang.flow.loader import (
     parse_flow,
 )
 from botlang.flow.matching import condition_matches
-from botlang.flow.model import Arrow, Block, Flow, MatchMode, TextCondition, Trigger
+from botlang.flow.model import (
+    Arrow,
+    Block,
+    BlockKind,
+    Button,
+    ButtonAction,
+    Delay,
+    Flow,
+    MatchMode,
+    TextCondition,
+    Tier,
+    Trigger,
+)
+from botlang.flow.output import Order, ShownButton
 from botlang.flow.session import (
     FROM_API,
     FROM_CALLBACK,
@@ -46,13 +59,20 @@ __all__ = [
     "FROM_TELEPHONY",
     "Arrow",
     "Block",
+    "BlockKind",
     "Bot",
     "BotMessage",
+    "Button",
+    "ButtonAction",
+    "Delay",
     "Flow",
     "FlowError",
     "MatchMode",
+    "Order",
+    "ShownButton",
     "TelephonyCall",
     "TextCondition",
+    "Tier",
     "Trigger",
     "Turn",
     "TurnRequest",

@@ -1,9 +1,10 @@
 """Reading a ``.bot`` file into its parts, line by line, keeping exact positions.
 
 The format is indentation-based (see docs/flows.md). This module only finds the structure
-— blocks, their fields and arrows, starting arrows, constants — and reports every mistake
-in it with its line and column; compiling calculators, messages and conditions is the
-loader's work (:mod:`botlang.flow.loader`).
+— blocks of each kind, their fields, settings, buttons and arrows, start conditions,
+constants — and reports every mistake in it with its line and column; compiling
+calculators, messages, buttons and conditions is the loader's work
+(:mod:`botlang.flow.loader`).
 
 Top-level lines start at column 1; everything inside a section is indented. Message and
 calculator bodies are the lines indented deeper than their ``message:``/``calculator:``
@@ -22,12 +23,24 @@ from botlang.core.errors import ParseError
 ID_PATTERN = re.compile(r"\w[\w\-]*")
 _KEY = re.compile(r"([^\W\d][\w\-]*)[ \t]*:")  # a field or setting name and its colon
 
-FIELDS = ("calculator", "message")
+BLOCK_WORDS = ("block", "nostate", "quick", "close_deal")
+FIELDS = ("calculator", "message", "buttons", "hint")
+BLOCK_SETTINGS = ("keyboard", "arrow_buttons")
 TEXT_MODES = ("exact", "contains", "regex", "fuzzy")
-SETTINGS = (*TEXT_MODES, "if", "priority", "on")
-TRIGGERS = ("message", "callback", "now")
-TOP_LEVEL = ("block", "any", "constants", "bot")
+# What a condition of its own takes: a start condition's (``any ->``) or a quick answer's.
+CONDITION_SETTINGS = (*TEXT_MODES, "if", "unless", "priority", "on", "once", "save")
+# What a start condition takes.
+START_SETTINGS = (*CONDITION_SETTINGS, "new_client")
+# What an arrow of a block takes.
+SETTINGS = (*CONDITION_SETTINGS, "delay", "button", "line", "position")
+EVERY_SETTING = (*SETTINGS, "new_client")
+BUTTON_SETTINGS = ("type", "url", "callback", "line", "position", "color")
+TRIGGERS = ("message", "callback")
+KEYBOARDS = ("auto", "reply", "inline")
+TOP_LEVEL = (*BLOCK_WORDS, "any", "constants", "bot")
 DEFAULT_PRIORITY = 10
+TRUE_WORDS = ("yes", "true", "on", "да", "1")
+FALSE_WORDS = ("no", "false", "off", "нет", "0")
 
 _FIELD_HINTS = {
     "calc": "calculator",
@@ -52,6 +65,17 @@ _SETTING_HINTS = {
     "when": "if",
     "condition": "exact, contains, regex or fuzzy",
     "trigger": "on",
+    "minus": "unless",
+    "except": "unless",
+    "timer": "delay",
+    "after": "delay",
+    "wait": "delay",
+    "store": "save",
+    "input": "save",
+    "variable": "save",
+    "row": "line",
+    "index_in_line": "position",
+    "index": "position",
 }
 
 
@@ -98,15 +122,37 @@ class RawCondition:
 
 @dataclass
 class RawArrow:
+    """An arrow (``-> TARGET``), a start condition (``any -> TARGET``) or a quick answer's
+    own condition (``tier`` "quick", ``target`` its block), with the settings given."""
+
     source: str | None
     target: str
     line: int
-    column: int  # of '->' (or of 'any')
+    column: int  # of '->' (or of 'any', or of the quick block's id)
     target_column: int
+    tier: str = "block"  # "block" | "start" | "quick"
     trigger: str | None = None
     condition: RawCondition | None = None
     comparison: RawSetting | None = None
+    minus: RawCondition | None = None
     priority: int = DEFAULT_PRIORITY
+    once: bool = False
+    button: bool = False
+    new_client: bool = False
+    settings: dict[str, RawSetting] = field(default_factory=dict)  # every setting, by key
+
+    def setting(self, key: str) -> RawSetting | None:
+        return self.settings.get(key)
+
+
+@dataclass
+class RawButton:
+    """``- LABEL`` under ``buttons:``, with its settings."""
+
+    label: str
+    line: int
+    column: int  # of the label
+    settings: dict[str, RawSetting] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,8 +172,12 @@ class RawBlock:
     title: str
     line: int
     column: int  # of the id
+    kind: str = "block"  # one of BLOCK_WORDS
     fields: dict[str, RawField] = field(default_factory=dict)
+    settings: dict[str, RawSetting] = field(default_factory=dict)  # keyboard, arrow_buttons
+    buttons: list[RawButton] = field(default_factory=list)
     arrows: list[RawArrow] = field(default_factory=list)
+    condition: RawArrow | None = None  # a quick answer's own condition
 
 
 @dataclass
@@ -173,6 +223,102 @@ def _unquote(text: str) -> str:
     return text
 
 
+_BLOCK_HINTS = {
+    "блок": "block",
+    "state": "block",
+    "not_state": "nostate",
+    "notstate": "nostate",
+    "no_state": "nostate",
+    "fallback": "quick",
+    "faq": "quick",
+    "deal": "close_deal",
+    "close": "close_deal",
+    "order": "close_deal",
+}
+_BUTTON_HINTS = {
+    "link": "url",
+    "href": "url",
+    "row": "line",
+    "index_in_line": "position",
+    "kind": "type",
+    "data": "callback",
+    "colour": "color",
+}
+_DELAY_UNITS = {
+    "": "seconds",
+    "s": "seconds",
+    "sec": "seconds",
+    "second": "seconds",
+    "seconds": "seconds",
+    "с": "seconds",
+    "сек": "seconds",
+    "секунд": "seconds",
+    "секунды": "seconds",
+    "секунда": "seconds",
+    "m": "minutes",
+    "min": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "мин": "minutes",
+    "минут": "minutes",
+    "минуты": "minutes",
+    "минута": "minutes",
+    "h": "hours",
+    "hour": "hours",
+    "hours": "hours",
+    "ч": "hours",
+    "час": "hours",
+    "часа": "hours",
+    "часов": "hours",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "д": "days",
+    "день": "days",
+    "дня": "days",
+    "дней": "days",
+    "month": "months",
+    "months": "months",
+    "мес": "months",
+    "месяц": "months",
+    "месяца": "months",
+    "месяцев": "months",
+}
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+def parse_flag(value: str) -> bool | None:
+    """``yes``/``no`` (also true/false, on/off, да/нет, 1/0); None for anything else."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def _flag_problem(key: str, value: str) -> str:
+    shown = f"'{value}'" if value else "nothing"
+    return f"'{key}:' is yes or no, found {shown}"
+
+
+def parse_delay(value: str) -> tuple[int, str] | str:
+    """``0``, ``30 s``, ``5 min``, ``2 hours``, ``3 дня``, ``1 month`` → (amount, unit);
+    the reason as text when it is not a delay."""
+    match = re.fullmatch(r"(\d{1,6})\s*([^\W\d_]*)\.?", value.strip())
+    unit = _DELAY_UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        shown = f"'{value}'" if value else "nothing"
+        return (
+            "'delay:' is a whole number and a unit: 0 (at once), 30 s, 5 min, 2 hours, "
+            f"3 days, 1 month, found {shown}"
+        )
+    return int(match.group(1)), unit
+
+
 class _Reader:
     def __init__(self, source: str, filename: str) -> None:
         self.source = source
@@ -200,8 +346,8 @@ class _Reader:
             section_end = self.section_end(i + 1)
             if line.indent > 0:
                 self.problem(
-                    "unexpected indentation: only 'block', 'any ->', 'constants:' and 'bot' "
-                    "lines start a section, at column 1",
+                    "unexpected indentation: only 'block', 'nostate', 'quick', 'close_deal', "
+                    "'any ->', 'constants:' and 'bot' lines start a section, at column 1",
                     line.number,
                     line.indent + 1,
                 )
@@ -209,8 +355,8 @@ class _Reader:
                 continue
             word = re.match(r"[^\s:\-]*", line.text).group(0)  # type: ignore[union-attr]
             body = lines[i + 1 : section_end]
-            if word == "block":
-                self.block(line, body)
+            if word in BLOCK_WORDS:
+                self.block(line, body, word)
             elif word == "any":
                 self.starting_arrow(line, body)
             elif word == "constants":
@@ -226,15 +372,16 @@ class _Reader:
             elif line.text.startswith("->"):
                 self.problem(
                     "an arrow belongs under its block (indented), or write 'any -> BLOCK' for "
-                    "a starting arrow that fires from any block",
+                    "a start condition that fires from any block",
                     line.number,
                     1,
                 )
             else:
                 shown = word or line.text.strip()[:20]
                 self.problem(
-                    f"expected 'block', 'any ->', 'constants:' or 'bot', found '{shown}'"
-                    + _suggest(word, TOP_LEVEL, {"блок": "block"}),
+                    f"expected 'block', 'nostate', 'quick', 'close_deal', 'any ->', "
+                    f"'constants:' or 'bot', found '{shown}'"
+                    + _suggest(word, TOP_LEVEL, _BLOCK_HINTS),
                     line.number,
                     1,
                 )
@@ -279,19 +426,23 @@ class _Reader:
             )
         else:
             self.problem(
-                "unexpected indentation: only the text of a 'message:' or 'calculator:' and "
-                "the settings of an arrow go deeper",
+                "unexpected indentation: only the text of a 'message:' or 'calculator:', "
+                "buttons and the settings of an arrow go deeper",
                 line.number,
                 line.indent + 1,
             )
 
     # -- blocks ----------------------------------------------------------------------------
 
-    def block(self, header: Line, body: list[Line]) -> None:
+    def block(self, header: Line, body: list[Line], word: str) -> None:
         text = header.text
-        rest = text[len("block") :]
+        rest = text[len(word) :]
         if rest and not rest[0].isspace():
-            self.problem("expected a space and the block's id after 'block'", header.number, 6)
+            self.problem(
+                f"expected a space and the block's id after '{word}'",
+                header.number,
+                len(word) + 1,
+            )
             return
         stripped = rest.lstrip(" \t")
         column = len(text) - len(stripped) + 1
@@ -299,7 +450,7 @@ class _Reader:
         if not match:
             shown = f"found '{stripped[:1]}'" if stripped else "found the end of the line"
             self.problem(
-                f"expected the block's id after 'block' (letters, digits, '_' or '-'), {shown}",
+                f"expected the block's id after '{word}' (letters, digits, '_' or '-'), {shown}",
                 header.number,
                 column if stripped else len(text) + 1,
             )
@@ -317,7 +468,16 @@ class _Reader:
                 column + match.end(),
             )
             return
-        block = RawBlock(block_id, _unquote(title), header.number, column)
+        block = RawBlock(block_id, _unquote(title), header.number, column, kind=word)
+        if word == "quick":
+            block.condition = RawArrow(
+                source=None,
+                target=block_id,
+                line=header.number,
+                column=column,
+                target_column=column,
+                tier="quick",
+            )
         self.flow.blocks.append(block)
         self.block_items(block, body)
 
@@ -326,6 +486,7 @@ class _Reader:
         if indent is None:
             return
         first = next(ln.number for ln in body if not ln.blank and not ln.comment)
+        condition_seen: dict[str, int] = {}
         k = 0
         while k < len(body):
             line = body[k]
@@ -346,35 +507,97 @@ class _Reader:
             match = _KEY.match(content)
             if not match:
                 self.problem(
-                    "expected 'calculator:', 'message:' or an arrow '-> BLOCK'",
+                    "expected 'calculator:', 'message:', 'buttons:' or an arrow '-> BLOCK'",
                     line.number,
                     indent + 1,
                 )
                 k += 1
                 continue
             name = match.group(1)
-            if name not in FIELDS:
-                if name in SETTINGS:
+            if name in FIELDS:
+                k = self.field(block, line, indent, match.end(), name, body, k + 1)
+                continue
+            if name in BLOCK_SETTINGS:
+                self.block_setting(block, line, indent, match)
+                k = self.no_deeper(body, k + 1, indent, f"'{name}:'")
+                continue
+            if block.condition is not None and name in CONDITION_SETTINGS:
+                self.setting(block.condition, line, condition_seen, CONDITION_SETTINGS)
+                k = self.no_deeper(body, k + 1, indent, f"'{name}:'")
+                continue
+            if name in SETTINGS:
+                if block.kind == "quick":
+                    hint = f"; a quick answer's condition takes {_listed(CONDITION_SETTINGS)}"
+                else:
                     hint = (
                         f"; '{name}:' is an arrow setting: put it on a line indented under "
                         "its arrow '-> BLOCK'"
                     )
-                else:
-                    hint = _suggest(name, FIELDS, _FIELD_HINTS)
-                self.problem(
-                    f"unknown block field '{name}'; a block has 'calculator:', 'message:' and "
-                    f"arrows{hint}",
-                    line.number,
-                    indent + 1,
-                )
-                k = self.skip_deeper(body, k + 1, indent)
-                continue
-            k = self.field(block, line, indent, match.end(), name, body, k + 1)
+                    if name in CONDITION_SETTINGS:
+                        hint += " (or make the block a 'quick' answer with its own condition)"
+            else:
+                hint = _suggest(name, (*FIELDS, *BLOCK_SETTINGS), _FIELD_HINTS)
+            self.problem(
+                f"unknown block field '{name}'; a block has 'calculator:', 'message:', "
+                f"'buttons:', 'hint:', 'keyboard:', 'arrow_buttons:' and arrows{hint}",
+                line.number,
+                indent + 1,
+            )
+            k = self.skip_deeper(body, k + 1, indent)
 
     def skip_deeper(self, body: list[Line], k: int, indent: int) -> int:
         while k < len(body) and (body[k].blank or body[k].indent > indent):
             k += 1
         return k
+
+    def no_deeper(self, body: list[Line], k: int, indent: int, what: str) -> int:
+        """Report lines indented under a one-line setting; returns the index after them."""
+        end = self.skip_deeper(body, k, indent)
+        for line in body[k:end]:
+            if not line.blank and not line.comment:
+                self.problem(
+                    f"unexpected indented line: {what} takes its value on its own line",
+                    line.number,
+                    line.indent + 1,
+                )
+                break
+        return end
+
+    def block_setting(
+        self,
+        block: RawBlock,
+        line: Line,
+        indent: int,
+        match: re.Match[str],
+    ) -> None:
+        key = match.group(1)
+        raw = line.text[indent + match.end() :]
+        value = raw.strip()
+        value_column = indent + match.end() + (len(raw) - len(raw.lstrip(" \t"))) + 1
+        if key in block.settings:
+            self.problem(
+                f"block '{block.id}' already has a '{key}:' (line {block.settings[key].line})",
+                line.number,
+                indent + 1,
+            )
+            return
+        setting = RawSetting(key, value, line.number, indent + 1, value_column)
+        at = value_column if value else len(line.text) + 1
+        if key == "keyboard":
+            if value not in KEYBOARDS:
+                shown = f"'{value}'" if value else "nothing"
+                self.problem(
+                    f"'keyboard:' is reply (a keyboard under the input), inline (buttons in "
+                    f"the text) or auto (whatever the messenger has), found {shown}"
+                    + _suggest(value, KEYBOARDS, {"text": "inline", "keys": "reply"}),
+                    line.number,
+                    at,
+                )
+                return
+        elif parse_flag(value) is None:
+            self.problem(_flag_problem(key, value), line.number, at)
+            return
+        block.settings[key] = setting
 
     def field(
         self,
@@ -395,9 +618,10 @@ class _Reader:
             lines.pop()
         while lines and lines[0].blank:
             lines.pop(0)
-        if name in block.fields:
+        if name in block.fields or (name == "buttons" and block.buttons):
+            earlier = block.fields[name].line if name in block.fields else block.buttons[0].line
             self.problem(
-                f"block '{block.id}' already has a '{name}:' (line {block.fields[name].line})",
+                f"block '{block.id}' already has a '{name}:' (line {earlier})",
                 line.number,
                 indent + 1,
             )
@@ -412,10 +636,102 @@ class _Reader:
             return end
         if stripped.strip():
             piece = Line(line.number, " " * (inline_col - 1) + stripped.rstrip())
+            if name == "buttons" and not stripped.startswith("["):
+                self.problem(
+                    "write each button on its own line under 'buttons:', as '- LABEL' (or "
+                    "give Salebot's button code, a JSON list '[...]')",
+                    line.number,
+                    inline_col,
+                )
+                return end
             block.fields[name] = RawField(name, line.number, indent + 1, [piece], True)
-        else:
-            block.fields[name] = RawField(name, line.number, indent + 1, lines, False)
+            return end
+        if name == "buttons":
+            first = next((ln for ln in lines if not ln.blank and not ln.comment), None)
+            if first is not None and not first.text.lstrip().startswith("["):
+                self.button_items(block, [ln for ln in lines if not ln.comment])
+                return end
+        block.fields[name] = RawField(name, line.number, indent + 1, lines, False)
         return end
+
+    def button_items(self, block: RawBlock, lines: list[Line]) -> None:
+        """``- LABEL`` lines, each with its settings indented below it."""
+        indent = self.items(lines)
+        assert indent is not None
+        first = next(ln.number for ln in lines if not ln.blank)
+        current: RawButton | None = None
+        seen: dict[str, int] = {}
+        setting_indent: int | None = None
+        for line in lines:
+            if line.blank:
+                continue
+            content = line.text[line.indent :]
+            if line.indent == indent:
+                if not content.startswith("-") or content.startswith("->"):
+                    self.problem(
+                        "a button is written '- LABEL' (its settings, such as 'url:', on the "
+                        "lines below it, indented)",
+                        line.number,
+                        indent + 1,
+                    )
+                    current = None
+                    continue
+                label = content[1:].strip()
+                label_column = len(line.text) - len(content[1:].lstrip(" \t")) + 1
+                if not label:
+                    self.problem(
+                        "'-' needs the button's label", line.number, len(line.text.rstrip()) + 1
+                    )
+                    current = None
+                    continue
+                current = RawButton(_unquote(label), line.number, label_column)
+                block.buttons.append(current)
+                seen, setting_indent = {}, None
+                continue
+            if line.indent < indent:
+                self.misindented(line, indent, first)
+                continue
+            if current is None:
+                continue
+            if setting_indent is None:
+                setting_indent = line.indent
+            elif line.indent != setting_indent:
+                self.problem(
+                    "a button's settings are indented alike; this one is not",
+                    line.number,
+                    line.indent + 1,
+                )
+                continue
+            self.button_setting(current, line, seen)
+
+    def button_setting(self, button: RawButton, line: Line, seen: dict[str, int]) -> None:
+        indent = line.indent
+        content = line.text[indent:]
+        match = _KEY.match(content)
+        if not match or match.group(1) not in BUTTON_SETTINGS:
+            key = match.group(1) if match else ""
+            hint = _suggest(key, BUTTON_SETTINGS, _BUTTON_HINTS) if key else ""
+            what = f"unknown button setting '{key}'" if key else "expected a button setting"
+            self.problem(
+                f"{what}; a button takes {_listed(BUTTON_SETTINGS)}{hint}",
+                line.number,
+                indent + 1,
+            )
+            return
+        key = match.group(1)
+        raw = content[match.end() :]
+        value = raw.strip()
+        value_column = indent + match.end() + (len(raw) - len(raw.lstrip(" \t"))) + 1
+        if key in seen:
+            self.problem(
+                f"this button already has a '{key}:' (line {seen[key]})", line.number, indent + 1
+            )
+            return
+        seen[key] = line.number
+        if not value:
+            self.problem(f"'{key}:' needs a value", line.number, len(line.text) + 1)
+            return
+        button.settings[key] = RawSetting(key, value, line.number, indent + 1, value_column)
 
     # -- arrows ----------------------------------------------------------------------------
 
@@ -448,12 +764,16 @@ class _Reader:
             line=line.number,
             column=indent + 1,
             target_column=column,
+            tier="block" if source is not None else "start",
         )
 
     def arrow_settings(self, arrow: RawArrow | None, body: list[Line], k: int, indent: int) -> int:
         """Read the settings indented under an arrow; returns the index after them."""
         seen: dict[str, int] = {}
         setting_indent: int | None = None
+        allowed = {"block": SETTINGS, "start": START_SETTINGS}.get(
+            arrow.tier if arrow is not None else "block", CONDITION_SETTINGS
+        )
         while k < len(body):
             line = body[k]
             if line.blank or line.comment:
@@ -472,17 +792,22 @@ class _Reader:
                 )
                 continue
             if arrow is not None:
-                self.setting(arrow, line, seen)
+                self.setting(arrow, line, seen, allowed)
         return k
 
-    def setting(self, arrow: RawArrow, line: Line, seen: dict[str, int]) -> None:
+    def setting(
+        self,
+        arrow: RawArrow,
+        line: Line,
+        seen: dict[str, int],
+        allowed: tuple[str, ...] = SETTINGS,
+    ) -> None:
         indent = line.indent
         content = line.text[indent:]
         match = _KEY.match(content)
         if not match:
             self.problem(
-                "expected an arrow setting 'NAME: value' (exact, contains, regex, fuzzy, if, "
-                "priority or on)",
+                f"expected an arrow setting 'NAME: value' ({_listed(allowed)})",
                 line.number,
                 indent + 1,
             )
@@ -491,13 +816,26 @@ class _Reader:
         raw = content[match.end() :]
         value = raw.strip()
         value_column = indent + match.end() + (len(raw) - len(raw.lstrip(" \t"))) + 1
-        if key not in SETTINGS:
-            self.problem(
-                f"unknown arrow setting '{key}'; use exact, contains, regex, fuzzy, if, "
-                f"priority or on" + _suggest(key, SETTINGS, _SETTING_HINTS),
-                line.number,
-                indent + 1,
-            )
+        at = value_column if value else len(line.text) + 1
+        if key not in allowed:
+            if key in EVERY_SETTING:
+                place = {
+                    "start": "a start condition",
+                    "quick": "a quick answer",
+                    "block": "a block's arrow (only a start condition takes it)",
+                }[arrow.tier]
+                self.problem(
+                    f"'{key}:' is not a setting of {place}; it takes {_listed(allowed)}",
+                    line.number,
+                    indent + 1,
+                )
+            else:
+                self.problem(
+                    f"unknown arrow setting '{key}'; use {_listed(allowed)}"
+                    + _suggest(key, allowed, _SETTING_HINTS),
+                    line.number,
+                    indent + 1,
+                )
             return
         group = "text" if key in TEXT_MODES else key
         if group in seen:
@@ -514,25 +852,30 @@ class _Reader:
             )
             return
         seen[group] = line.number
-        if key in TEXT_MODES:
+        setting = RawSetting(key, value, line.number, indent + 1, value_column)
+        if key in TEXT_MODES or key == "unless":
             alternatives = split_alternatives(value, value_column, keep_escapes=key == "regex")
             if not alternatives:
                 self.problem(
                     f"'{key}:' needs the text to match (alternatives separated by ';')",
                     line.number,
-                    value_column if value else len(line.text) + 1,
+                    at,
                 )
                 return
-            arrow.condition = RawCondition(key, alternatives, line.number, indent + 1)
+            condition = RawCondition(key, alternatives, line.number, indent + 1)
+            if key == "unless":
+                arrow.minus = condition
+            else:
+                arrow.condition = condition
         elif key == "if":
             if not value:
                 self.problem(
                     "'if:' needs a condition, e.g. if: current_time >= '9:00'",
                     line.number,
-                    len(line.text) + 1,
+                    at,
                 )
                 return
-            arrow.comparison = RawSetting(key, value, line.number, indent + 1, value_column)
+            arrow.comparison = setting
         elif key == "priority":
             if not re.fullmatch(r"[+-]?\d{1,9}", value):
                 shown = f"'{value}'" if value else "nothing"
@@ -540,27 +883,58 @@ class _Reader:
                     f"priority is a whole number (default {DEFAULT_PRIORITY}; higher is "
                     f"checked first), found {shown}",
                     line.number,
-                    value_column if value else len(line.text) + 1,
+                    at,
                 )
                 return
             arrow.priority = int(value)
-        else:  # on
+        elif key == "on":
+            if value == "now":
+                self.problem(
+                    "'on: now' is gone: an arrow taken at once is written 'delay: 0' (Salebot's "
+                    "0-second timer); without a delay an arrow waits for the client's message",
+                    line.number,
+                    value_column,
+                )
+                return
             if value not in TRIGGERS:
                 shown = f"'{value}'" if value else "nothing"
                 self.problem(
-                    f"'on:' is message, callback or now, found {shown}"
+                    f"'on:' is message or callback, found {shown}"
                     + _suggest(value, TRIGGERS, {"event": "callback", "events": "callback"}),
                     line.number,
-                    value_column if value else len(line.text) + 1,
+                    at,
                 )
                 return
             arrow.trigger = value
+        elif key in ("once", "button", "new_client"):
+            flag = parse_flag(value)
+            if flag is None:
+                self.problem(_flag_problem(key, value), line.number, at)
+                return
+            setattr(arrow, key, flag)
+        elif key in ("line", "position"):
+            if not re.fullmatch(r"\d{1,3}", value):
+                shown = f"'{value}'" if value else "nothing"
+                self.problem(f"'{key}:' is a whole number from 0, found {shown}", line.number, at)
+                return
+        elif key == "delay":
+            if isinstance(parse_delay(value), str):
+                self.problem(str(parse_delay(value)), line.number, at)
+                return
+        elif not value:  # save
+            self.problem(
+                "'save:' needs the variable that gets the client's answer, e.g. save: name",
+                line.number,
+                at,
+            )
+            return
+        arrow.settings[key] = setting
 
     def starting_arrow(self, header: Line, body: list[Line]) -> None:
         text = header.text
         arrow_at = len(text) - len(text[3:].lstrip(" \t"))
         if not text[arrow_at:].startswith("->"):
-            self.problem("a starting arrow is written 'any -> BLOCK'", header.number, arrow_at + 1)
+            self.problem("a start condition is written 'any -> BLOCK'", header.number, arrow_at + 1)
             return
         arrow = self.arrow_header(header, arrow_at, None)
         if arrow is not None:

@@ -3,9 +3,11 @@
 :class:`Bot` holds a loaded :class:`~botlang.flow.model.Flow` and what runs it (telephony
 adapter, clock, constants). ``bot.handle_message(store, client_id, text)`` and
 ``bot.handle_event(store, client_id, text, variables=...)`` each open the client's store
-transaction, pick the arrow, enter blocks (running calculators and rendering messages) and
-return a :class:`Turn` describing what the bot said and did. Everything a turn changes is
-committed together or not at all; a telephony call already placed cannot be taken back.
+transaction and run :meth:`Bot.turn` on it: pick the arrow in Salebot's order (start
+conditions, the current block's arrows, quick answers), enter blocks (running calculators,
+rendering buttons and messages, following immediate arrows) and return a :class:`Turn`
+describing what the bot said and did. Everything a turn changes is committed together or
+not at all; a telephony call already placed cannot be taken back.
 
 Runtime errors follow the language's rule: a failing statement stops its calculator, the
 assignments before it stand, the block's message is still rendered, and the error is
@@ -27,10 +29,11 @@ from botlang.core.builtins import CallContext, Registry
 from botlang.core.errors import BotlangError, LimitExceeded
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.core.runtime.scopes import Environment
-from botlang.core.runtime.values import to_json_ready, truthy
-from botlang.flow.loader import load_flow, parse_flow, shift_message_error
+from botlang.core.runtime.values import to_json_ready, to_text, truthy
+from botlang.flow.loader import load_flow, parse_flow
 from botlang.flow.matching import condition_matches
-from botlang.flow.model import Arrow, Block, Flow, Trigger
+from botlang.flow.model import Arrow, Block, BlockKind, Button, Flow, Trigger
+from botlang.flow.output import Order, ShownButton
 from botlang.store.base import ClientRecord, ClientState, Store, encode
 from botlang.telephony import CallResult, GuardedTelephony, Telephony, guarded
 
@@ -44,17 +47,43 @@ FROM_TELEPHONY = 5
 SESSION_BLOCK = "block"
 SESSION_ERRORS = "errors"
 SESSION_NAME = "name"
+SESSION_ONCE = "once"  # keys of the "once" arrows this client has taken
+SESSION_ORDERS = "orders"  # how many deals the client has closed
+SESSION_ORDER = "order"  # the last order: {"order": text, "order_id": id}
 
 
 @dataclass(frozen=True)
 class BotMessage:
-    """A message the bot sends (or would send): its text and the block it came from."""
+    """A message the bot sends (or would send): its text, the block it came from, and its
+    buttons, row by row. ``keyboard`` says how they are shown ("reply", "inline", "auto");
+    ``hint`` is the text for messengers that cannot show buttons. A message may be buttons
+    only (empty ``text``)."""
 
     text: str
     block: str
+    buttons: tuple[tuple[ShownButton, ...], ...] = ()
+    keyboard: str | None = None
+    hint: str | None = None
+
+    @property
+    def button_list(self) -> list[ShownButton]:
+        """Every button, row by row."""
+        return [b for row in self.buttons for b in row]
+
+    def text_without_buttons(self) -> str:
+        """What a messenger without buttons shows: the text, then the hint."""
+        if not self.hint:
+            return self.text
+        return f"{self.text}\n\n{self.hint}" if self.text else self.hint
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "block": self.block}
+        return {
+            "text": self.text,
+            "block": self.block,
+            "buttons": [[b.to_dict() for b in row] for row in self.buttons],
+            "keyboard": self.keyboard,
+            "hint": self.hint,
+        }
 
 
 @dataclass(frozen=True)
@@ -74,11 +103,11 @@ class TelephonyCall:
 class Turn:
     """What handling one message or event did.
 
-    ``messages`` are the texts sent, in order; ``undelivered`` are messages a client who
-    cannot be written to (a telephony-only client) did not get. ``changes`` maps each scope
-    (``client``, ``deal``, ``project``) to the variables set, with their new values, and
-    ``removed`` to the variables deleted. ``errors`` are the runtime errors, located in the
-    flow file.
+    ``messages`` are the messages sent, in order, with their buttons; ``undelivered`` are
+    messages a client who cannot be written to (a telephony-only client) did not get.
+    ``orders`` are the deals closed. ``changes`` maps each scope (``client``, ``deal``,
+    ``project``) to the variables set, with their new values, and ``removed`` to the
+    variables deleted. ``errors`` are the runtime errors, located in the flow file.
     """
 
     client_id: str
@@ -95,11 +124,20 @@ class Turn:
     removed: dict[str, list[str]] = field(default_factory=dict)
     errors: list[BotlangError] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
 
     @property
     def texts(self) -> list[str]:
         """The texts of the messages sent."""
         return [m.text for m in self.messages]
+
+    @property
+    def buttons(self) -> list[ShownButton]:
+        """The buttons on offer after the turn: those of its last message that has any."""
+        for message in reversed(self.messages):
+            if message.buttons:
+                return message.button_list
+        return []
 
     @property
     def matched(self) -> bool:
@@ -128,6 +166,7 @@ class Turn:
             "removed": self.removed,
             "errors": [e.to_dict() for e in self.errors],
             "output": list(self.output),
+            "orders": [o.to_dict() for o in self.orders],
         }
 
 
@@ -146,10 +185,44 @@ class TurnRequest:
 
     @classmethod
     def message(
-        cls, text: str, *, message_from_outside: int = FROM_CLIENT, name: str | None = None
+        cls,
+        text: str,
+        *,
+        message_from_outside: int = FROM_CLIENT,
+        name: str | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> TurnRequest:
-        """The client wrote ``text`` (a button press arrives the same way)."""
-        return cls("message", _text(text), Trigger.MESSAGE, message_from_outside, name=name)
+        """The client wrote ``text`` (a pressed button arrives the same way, as its label).
+        ``variables`` are set as client variables first."""
+        return cls(
+            "message",
+            _text(text),
+            Trigger.MESSAGE,
+            message_from_outside,
+            name=name,
+            variables=variables,
+        )
+
+    @classmethod
+    def contact(cls, phone: str, *, name: str | None = None) -> TurnRequest:
+        """The client shared its number (a "request phone" button): the number arrives as a
+        message and is written to ``phone`` (a client variable) first, as in Salebot."""
+        from botlang.clients.phones import InvalidPhone, normalize_phone
+
+        try:
+            number = normalize_phone(phone)
+        except InvalidPhone:
+            number = _text(phone)
+        return cls.message(_text(phone), name=name, variables={"phone": number})
+
+    @classmethod
+    def location(cls, latitude: float, longitude: float) -> TurnRequest:
+        """The client sent its location (a location button): a message with the
+        coordinates that sets the client variables ``latitude`` and ``longitude``."""
+        return cls.message(
+            f"{latitude}, {longitude}",
+            variables={"latitude": float(latitude), "longitude": float(longitude)},
+        )
 
     @classmethod
     def event(
@@ -170,7 +243,7 @@ class TurnRequest:
         cls, block_id: str, *, text: str = "", message_from_outside: int = FROM_API
     ) -> TurnRequest:
         """Put the client in ``block_id`` as if an arrow led there."""
-        return cls("enter", _text(text), Trigger.NOW, message_from_outside, target=block_id)
+        return cls("enter", _text(text), Trigger.MESSAGE, message_from_outside, target=block_id)
 
 
 def _text(text: object) -> str:
@@ -218,8 +291,22 @@ def system_variables(
     block: str | None,
     message_from_outside: int,
     name: str | None,
+    variables: Mapping[str, Mapping[str, Any]] | None = None,
+    session: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The read-only variables (SYSTEM_VARIABLES) a run sees, for a client at ``now``."""
+    """The variables the runtime sets (FLOW_SYSTEM_VARIABLES) for a client at ``now``.
+
+    ``phone`` is the client's number unless a script has written ``phone`` (a writable
+    service variable): then the deal's, else the client's value, as lookups go.
+    ``variables`` are the client's scopes, ``session`` its session (for the last order).
+    """
+    phone: Any = client.phone
+    for scope in ("deal", "client"):
+        values = (variables or {}).get(scope) or {}
+        if "phone" in values:
+            phone = values["phone"]
+            break
+    order = (session or {}).get(SESSION_ORDER) or {}
     return {
         "question": question,
         "message_id": block,
@@ -233,7 +320,9 @@ def system_variables(
         "client_type": client.client_type,
         "platform_id": client.phone or client.client_id,
         "name": name,
-        "phone": client.phone,
+        "phone": phone,
+        "order": order.get("order"),
+        "order_id": order.get("order_id"),
     }
 
 
@@ -288,6 +377,7 @@ class _Run:
         self.current: str | None = current if current in self.flow.blocks else None
         turn.block_before = self.current
         turn.block = self.current
+        self.once = set(state.session.get(SESSION_ONCE) or [])
         self.before = {
             "client": _texts(state.client_vars),
             "deal": _texts(state.deal_vars),
@@ -300,6 +390,8 @@ class _Run:
             block=self.current,
             message_from_outside=message_from_outside,
             name=state.session.get(SESSION_NAME),
+            variables={"deal": state.deal_vars, "client": state.client_vars},
+            session=state.session,
         )
         self.env = Environment(
             state.deal_vars,
@@ -323,11 +415,12 @@ class _Run:
             clock=lambda: now,
             client_id=client.client_id,
         )
+        self.running: str | None = self.current  # the block whose parts run now
 
     # -- bookkeeping -----------------------------------------------------------------------
 
     def note_call(self, kind: str, args: dict[str, str], result: CallResult) -> None:
-        self.turn.calls.append(TelephonyCall(kind, args, result, self.current))
+        self.turn.calls.append(TelephonyCall(kind, args, result, self.running))
 
     def record(self, err: BotlangError) -> None:
         if err.source is None or err.filename == self.flow.filename:
@@ -346,7 +439,7 @@ class _Run:
     # -- the turn --------------------------------------------------------------------------
 
     def preset(self, variables: Mapping[str, Any]) -> None:
-        """Set client variables that come with an event, before any arrow is checked."""
+        """Set client variables that come with the request, before any arrow is checked."""
         for name, value in variables.items():
             try:
                 self.env.assign("client", str(name), value)
@@ -356,12 +449,10 @@ class _Run:
 
     def run(self, target: str | None = None) -> None:
         if target is None:
-            arrow = self.select(self.current, self.trigger)
-            if arrow is not None:
-                self.turn.arrows.append(arrow)
-                target = arrow.target
-            elif self.trigger is Trigger.MESSAGE and self.current is None:
-                target = self.flow.entry
+            arrow = self.dispatch()
+            if arrow is None:
+                return
+            target = self.take(arrow)
         entered = 0
         while target is not None:
             last = self.turn.arrows[-1] if self.turn.arrows else None
@@ -369,7 +460,7 @@ class _Run:
                 self.record(
                     LimitExceeded(
                         f"more than {self.limits.max_blocks_per_turn} blocks entered for one "
-                        "message; arrows without conditions go round in a loop",
+                        "message; arrows taken at once go round in a loop",
                         line=last.line if last else 1,
                         column=last.column if last else 1,
                     )
@@ -387,24 +478,44 @@ class _Run:
                     )
                 break
             entered += 1
-            self.enter(self.flow.blocks[target])
-            arrow = self.select(target, Trigger.NOW)
-            target = None
-            if arrow is not None:
-                self.turn.arrows.append(arrow)
-                target = arrow.target
+            block = self.flow.blocks[target]
+            self.enter(block)
+            arrow = self.first(self.flow.immediate(block.id), message=False)
+            target = self.take(arrow) if arrow is not None else None
 
-    def select(self, block_id: str | None, trigger: Trigger) -> Arrow | None:
-        """The first arrow, by priority, whose text condition and comparison hold."""
+    def dispatch(self) -> Arrow | None:
+        """The arrow for the request's message or callback, in Salebot's order: start
+        conditions, the current block's arrows, quick answers."""
+        return self.first(self.flow.candidates(self.current, self.trigger), message=True)
+
+    def first(self, arrows: tuple[Arrow, ...], *, message: bool) -> Arrow | None:
+        """The first arrow whose conditions hold. ``message``: the arrows are tried on the
+        client's message (text conditions apply); else on entering a block."""
         text = self.turn.text
-        for arrow in self.flow.candidates(block_id, trigger):
-            if arrow.condition is not None:
-                try:
-                    if not condition_matches(arrow.condition, text, self.limits):
-                        continue
-                except BotlangError as err:
-                    self.record(err)
+        for arrow in arrows:
+            if arrow.once and arrow.key in self.once:
+                continue
+            if arrow.new_client and self.current is not None:
+                continue
+            try:
+                if arrow.minus is not None and condition_matches(arrow.minus, text, self.limits):
                     continue
+                if arrow.compare_variable is not None:
+                    assert arrow.condition is not None
+                    value = self.env.lookup(arrow.compare_variable)
+                    compared = "" if value is None else to_text(value)
+                    if not condition_matches(arrow.condition, compared, self.limits):
+                        continue
+                    return arrow
+                if (
+                    message
+                    and arrow.condition is not None
+                    and not condition_matches(arrow.condition, text, self.limits)
+                ):
+                    continue
+            except BotlangError as err:
+                self.record(err)
+                continue
             if arrow.comparison is not None:
                 try:
                     if not truthy(arrow.comparison.evaluate_in(self.env, self.ctx)):
@@ -417,37 +528,154 @@ class _Run:
             return arrow
         return None
 
+    def take(self, arrow: Arrow) -> str:
+        """Follow an arrow: note it, store the answer of a data-entry arrow, remember a
+        "once" arrow; returns the target."""
+        self.turn.arrows.append(arrow)
+        if arrow.once:
+            self.once.add(arrow.key)
+        if arrow.save_name is not None:
+            assert arrow.save_scope is not None
+            try:
+                self.env.assign(arrow.save_scope, arrow.save_name, self.turn.text)
+            except BotlangError as err:
+                err.line, err.column = arrow.line, arrow.column
+                err.source = None
+                self.record(err)
+            if arrow.save_name == "phone":
+                self.set_system("phone", self.env.lookup("phone"))
+        return arrow.target
+
     def enter(self, block: Block) -> None:
-        self.current = block.id
+        """Run a block: calculator, (closing the deal), buttons, message. A state block
+        becomes the client's position; a «Не состояние» block does not."""
+        if block.is_state:
+            self.current = block.id
+            self.turn.block = block.id
+        self.running = block.id
         self.turn.blocks.append(block.id)
-        self.turn.block = block.id
         self.set_system("message_id", block.id)
         if block.calculator is not None:
             try:
                 block.calculator.execute(self.env, self.ctx)
             except BotlangError as err:
                 self.record(err)
-        if block.message is None or block.message.text.strip() == "#{none}":
-            return
-        try:
-            text = block.message.render_in(self.env, self.ctx)
-        except BotlangError as err:
-            self.record(shift_message_error(err, block.message_line, block.message_indent))
-            return
-        stripped = text.strip()
-        if not stripped or stripped == "#{none}":
-            return
-        message = BotMessage(text, block.id)
+        closed = self.close_deal(block) if block.kind is BlockKind.CLOSE_DEAL else None
+        self.send(block)
+        if closed is not None:
+            self.clear_deal()
+
+    def send(self, block: Block) -> None:
+        rows = self.buttons(block)
+        text = ""
+        if block.message is not None and block.message.text.strip() != "#{none}":
+            try:
+                text = block.message.render_in(self.env, self.ctx)
+            except BotlangError as err:
+                self.record(err)
+                text = ""
+            if text.strip() == "#{none}":
+                text = ""
+        if not text.strip():
+            if not rows:
+                return
+            text = ""  # a buttons-only message
+        hint = None
+        if block.hint is not None:
+            try:
+                hint = block.hint.render_in(self.env, self.ctx).strip() or None
+            except BotlangError as err:
+                self.record(err)
+        message = BotMessage(text, block.id, rows, block.keyboard if rows else None, hint)
         if self.can_write:
             self.turn.messages.append(message)
             return
         self.turn.undelivered.append(message)
         refused = ClientCannotReceiveMessages(self.state.client)
-        refused.line, refused.column = block.message_line, block.message_column
+        refused.line = block.message_line or block.line
+        refused.column = block.message_column or block.column
         self.record(refused)
 
+    def buttons(self, block: Block) -> tuple[tuple[ShownButton, ...], ...]:
+        """The block's buttons with their labels rendered. A button whose label renders
+        empty is left out (a way to show a button only sometimes); an arrow's button is
+        left out once its "once" arrow has been taken."""
+        rows = []
+        for row in block.rows:
+            shown = [self.button(b) for b in row]
+            kept = tuple(b for b in shown if b is not None)
+            if kept:
+                rows.append(kept)
+        return tuple(rows)
+
+    def button(self, button: Button) -> ShownButton | None:
+        arrow = button.arrow
+        if arrow is not None and arrow.once and arrow.key in self.once:
+            return None
+        try:
+            label = " ".join(button.label.render_in(self.env, self.ctx).split())
+            url = None if button.url is None else button.url.render_in(self.env, self.ctx)
+        except BotlangError as err:
+            self.record(err)
+            return None
+        if not label:
+            return None
+        limit = self.limits.max_button_label_chars
+        if len(label) > limit or '"' in label:
+            why = (
+                f"is {len(label)} characters long; the limit is {limit}"
+                if len(label) > limit
+                else "holds '\"', which a label cannot"
+            )
+            self.record(
+                LimitExceeded(
+                    f"the button label {label[:40]!r} {why}; the button is not shown",
+                    line=button.line,
+                    column=button.column,
+                )
+            )
+            return None
+        return ShownButton(label, button.action, url, button.callback, button.color)
+
+    def close_deal(self, block: Block) -> Order:
+        """«Закрыть сделку»: the deal variables become an order (``order``, ``order_id``)."""
+        session = self.state.session
+        number = int(session.get(SESSION_ORDERS) or 0) + 1
+        session[SESSION_ORDERS] = number
+        client_id = self.state.client.client_id
+        variables = dict(self.state.deal_vars)
+        text = "\n".join(f"{name}: {to_text(value)}" for name, value in variables.items())
+        order = Order(f"{client_id}-{number}", client_id, block.id, variables, text)
+        self.turn.orders.append(order)
+        session[SESSION_ORDER] = {"order": text, "order_id": order.order_id}
+        self.set_system("order", text)
+        self.set_system("order_id", order.order_id)
+        return order
+
+    def clear_deal(self) -> None:
+        """Delete the deal variables (client and project variables stay), as Salebot does
+        after closing a deal."""
+        env = self.env
+        names = list(env.deal)
+        env.deal.clear()
+        if "phone" in names:
+            client_phone = env.scopes["client"].get("phone", self.state.client.phone)
+            self.system["phone"] = client_phone
+        for name in names:
+            if name in self.system:
+                env.view[name] = self.system[name]
+            elif name in env.scopes["client"]:
+                env.view[name] = env.scopes["client"][name]
+            elif name in env.scopes["project"]:
+                env.view[name] = env.scopes["project"][name]
+            elif name in env.constants:
+                env.view[name] = env.constants[name]
+            else:
+                env.view.pop(name, None)
+
     def finish(self) -> None:
-        """Note what changed, and save the block and errors on the session."""
+        """Note what changed, and save the block, the "once" arrows and errors on the
+        session."""
         scopes = {
             "client": self.state.client_vars,
             "deal": self.state.deal_vars,
@@ -469,6 +697,8 @@ class _Run:
             session.pop(SESSION_BLOCK, None)
         else:
             session[SESSION_BLOCK] = self.current
+        if self.once:
+            session[SESSION_ONCE] = sorted(self.once)
         if self.turn.errors:
             kept = list(session.get(SESSION_ERRORS) or [])
             for err in self.turn.errors:
@@ -549,16 +779,17 @@ class Bot:
         message_from_outside: int = FROM_CLIENT,
         name: str | None = None,
     ) -> Turn:
-        """Handle a message from the client: pick the arrow from the client's block (or a
-        starting arrow), enter the blocks it leads to, and return what the bot said.
+        """Handle a message from the client (a pressed button arrives as its label): pick
+        the arrow in Salebot's order — start conditions, the client's block's arrows, quick
+        answers — enter the blocks it leads to, and return what the bot said.
 
-        A client without a current block who matches no starting arrow enters the first
-        block. ``name`` (the client's name as the messenger gives it) is kept on the
-        session and shown to scripts as ``name``. Opens the client's store transaction;
-        see :meth:`turn` to run on one the caller holds.
+        A client in no block yet (a new client) starts only at a start condition or a
+        quick answer; if none matches, nothing happens. ``name`` (the client's name as the
+        messenger gives it) is kept on the session and shown to scripts as ``name``. Opens
+        the client's store transaction; see :meth:`turn` to run on one the caller holds.
         """
         request = TurnRequest.message(text, message_from_outside=message_from_outside, name=name)
-        return self._in_transaction(store, client_id, request)
+        return self.handle(store, client_id, request)
 
     def handle_event(
         self,
@@ -573,13 +804,14 @@ class Bot:
         (``answered``, ``busy``, ``no_answer``, ...).
 
         ``variables`` are first set as client variables (in the same transaction), then
-        only callback arrows (``on: callback``) are checked; with none matching, the client
-        stays where it is. ``message_from_outside`` is 5 (telephony) unless given.
+        only callback arrows (``on: callback``) are checked, in the same order as for
+        messages; with none matching, the client stays where it is.
+        ``message_from_outside`` is 5 (telephony) unless given.
         """
         request = TurnRequest.event(
             text, variables=variables, message_from_outside=message_from_outside
         )
-        return self._in_transaction(store, client_id, request)
+        return self.handle(store, client_id, request)
 
     def enter(
         self,
@@ -591,11 +823,11 @@ class Bot:
         message_from_outside: int = FROM_API,
     ) -> Turn:
         """Put the client in ``block_id`` as if an arrow led there (run it, send its
-        message, follow its immediate arrows). KeyError for an unknown block."""
+        message, follow its immediate arrows: ``delay: 0``). KeyError for an unknown block."""
         if block_id not in self.flow.blocks:
             raise KeyError(f"no block {block_id!r} in {self.flow.filename}")
         request = TurnRequest.enter(block_id, text=text, message_from_outside=message_from_outside)
-        return self._in_transaction(store, client_id, request)
+        return self.handle(store, client_id, request)
 
     def current_block(self, store: Store, client_id: str) -> str | None:
         """The block the client is in (None before the first message)."""
@@ -603,10 +835,11 @@ class Bot:
         return block if block in self.flow.blocks else None
 
     def reset(self, store: Store, client_id: str) -> None:
-        """Forget where the client is in the flow and its recorded errors (variables stay)."""
+        """Forget where the client is in the flow, the "once" arrows it has taken and its
+        recorded errors (variables stay)."""
         with store.transaction(client_id) as state:
-            state.session.pop(SESSION_BLOCK, None)
-            state.session.pop(SESSION_ERRORS, None)
+            for key in (SESSION_BLOCK, SESSION_ERRORS, SESSION_ONCE):
+                state.session.pop(key, None)
 
     def now(self) -> datetime:
         """The current time as the flow sees it."""
@@ -664,7 +897,16 @@ class Bot:
                 f"{self.limits.max_message_chars:,}"
             )
 
-    def _in_transaction(self, store: Store, client_id: str, request: TurnRequest) -> Turn:
+    def handle(self, store: Store, client_id: str, request: TurnRequest) -> Turn:
+        """Run any request (a message, an event, a button's press, an entry) in the
+        client's own store transaction::
+
+            turn = bot.handle_message(store, client_id, "привет")
+            request = turn.buttons[0].press()  # what pressing the first button sends
+            bot.handle(store, client_id, request)
+        """
+        if request.target is not None and request.target not in self.flow.blocks:
+            raise KeyError(f"no block {request.target!r} in {self.flow.filename}")
         self._check_size(request)  # before taking the client's lock
         with store.transaction(str(client_id)) as state:
             return self.turn(store, state, request)

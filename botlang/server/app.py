@@ -633,7 +633,9 @@ def _message_turn(
             client_id=client.client_id,
             created=created,
             messages=turn.texts,
+            replies=[m.to_dict() for m in turn.messages],  # each with its buttons
             undelivered=[m.text for m in turn.undelivered],
+            orders=[o.to_dict() for o in turn.orders],
             block=turn.block,
             calls=[c.to_dict() for c in turn.calls],
             errors=[str(e) for e in turn.errors],

@@ -33,10 +33,6 @@ from botlang.store.base import ClientState, Store
 logger = logging.getLogger("botlang.server.inbox")
 
 
-class Stale(Exception):
-    """The event is older than one already applied (its transaction rolls back)."""
-
-
 class Overloaded(Exception):
     """Too many deliveries are waiting for their inbox write (HTTP 503)."""
 

@@ -81,13 +81,15 @@ def outbox_group(client_id: str) -> str:
 def outgoing_message(
     event: InboxItem, client: ClientRecord, turn: Turn, created_at: float
 ) -> tuple[str, dict[str, Any]] | None:
-    """The outbox item (inbox key, payload) for an event turn's messages, or None when
-    there is nothing to send (no messages, or a telephony-only client).
+    """The outbox item (inbox key, payload) for an event turn's messages (with their
+    buttons) and the orders it closed, or None when there is nothing to send (no orders,
+    and no messages or a telephony-only client).
 
     The ``id`` is derived from the event's dedupe key, so re-applying the same event (after
     a crash rolled the first attempt back) queues the same item, and the store keeps one.
     """
-    if not turn.messages or not can_receive_messages(client):
+    messages = turn.messages if can_receive_messages(client) else []
+    if not messages and not turn.orders:
         return None
     digest = hashlib.sha256(f"{OUTBOX_KIND}\0{event.key}".encode()).hexdigest()[:32]
     payload = {
@@ -96,7 +98,9 @@ def outgoing_message(
         "phone": client.phone,
         "messenger": client.messenger,
         "block": turn.block,
-        "messages": turn.texts,
+        "messages": [m.text for m in messages],
+        "replies": [m.to_dict() for m in messages],
+        "orders": [o.to_dict() for o in turn.orders],
         "event": event.kind,
         "created_at": round(created_at, 3),
     }

@@ -300,12 +300,12 @@ class DeferredWrites:
 class TurnOutcome:
     """A finished turn and what its telephony did."""
 
-    turn: Turn
+    turn: Turn | None  # None: the request gave no turn
     sent: int  # commands sent by this attempt
     replayed: int  # calls answered from the journal
 
 
-Bookkeeping = Callable[[ClientState, "Turn"], None]
+Bookkeeping = Callable[[ClientState, "Turn | None"], None]
 
 
 class TurnRunner:
@@ -337,7 +337,7 @@ class TurnRunner:
     def run(
         self,
         client_id: str,
-        request: TurnRequest,
+        request: TurnRequest | Callable[[ClientState], TurnRequest | None],
         *,
         turn_key: str,
         claim: InboxItem | None = None,
@@ -347,7 +347,9 @@ class TurnRunner:
     ) -> TurnOutcome:
         """Run one turn on the client and commit it (see the module's docstring).
 
-        ``turn_key`` names the turn for the call journal (the same on a re-run); ``claim``
+        ``request`` may be a function of the client's state as read (None: no turn, the
+        state alone is committed). ``turn_key`` names the turn for the call journal (the
+        same on a re-run); ``claim``
         is the inbox item the turn applies, finished (fenced by its token) in the commit;
         ``on_taken()`` runs once the client is held (raise to give the turn up);
         ``before_commit(state, turn)`` adds the caller's bookkeeping to the commit.
@@ -363,7 +365,8 @@ class TurnRunner:
                 on_taken()
             renew = lambda: gate.lease_acquire(name, owner, self.lease_seconds)  # noqa: E731
             with self.renewals.hold(renew) as lost:
-                shared = guarded(self.bot.telephony)
+                prepared = request(state) if callable(request) else request
+                shared = guarded(self.bot.telephony) if prepared is not None else None
                 telephony = None
                 if shared is not None:
                     telephony = JournaledTelephony(
@@ -375,7 +378,9 @@ class TurnRunner:
                         settle_seconds=self.settle_seconds,
                     )
                 deferred = DeferredWrites(gate.store)
-                turn = self.bot.turn(deferred, state, request, telephony=telephony)  # type: ignore[arg-type]
+                turn = None
+                if prepared is not None:
+                    turn = self.bot.turn(deferred, state, prepared, telephony=telephony)  # type: ignore[arg-type]
                 if telephony is not None and telephony.aborted is not None:
                     raise TurnAborted(telephony.aborted)
                 if lost():

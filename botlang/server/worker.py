@@ -6,15 +6,17 @@
   ran out and another worker took the event) rolls back instead of committing a second
   time. A caught error hands the event back at once (with a growing delay), so it need not
   wait out its lease.
-- **Per-client order.** Events are stored in a group per client phone
-  (:func:`order_group`); the inbox never hands out an event while an earlier one of its
-  group is pending, so a client's events are applied in the order they arrived, even after
-  a crash or a store error.
-- **Effects.** An event that only sets variables is applied in one short transaction. A
-  callback turn runs through :class:`~botlang.server.turns.TurnRunner`: under the client's
-  lease, with no transaction open while its calls are sent (each journalled), then
-  committed together with the call's ``seq`` bookkeeping, the turn's outgoing messages
-  (the outbox) and the fenced "done" mark.
+- **Per-client order.** Events are stored in a group per client (:func:`order_group`);
+  the inbox never hands out an event while an earlier one of its group is pending, so a
+  client's events are applied in the order they arrived, even after a crash or a store
+  error.
+- **Effects.** The call model's update of the client's ``call_*`` variables
+  (:mod:`botlang.server.events`, which orders each leg's events by ``seq`` itself) is
+  computed from the client's variables as they stand. An event without a callback is
+  applied in one short transaction. A callback turn runs through
+  :class:`~botlang.server.turns.TurnRunner`: under the client's lease, with no transaction
+  open while its calls are sent (each journalled), then committed together with the call
+  model's update, the turn's outgoing messages (the outbox) and the fenced "done" mark.
 
 Up to ``concurrency`` events (of different groups) are worked on at once, so one slow call
 does not hold up every other client.
@@ -33,8 +35,8 @@ from botlang.clients.matching import match_client
 from botlang.clients.phones import InvalidPhone, normalize_phone
 from botlang.core.errors import BotlangError
 from botlang.flow.session import FROM_TELEPHONY, TurnRequest
-from botlang.server.events import CallUpdate, update_for
-from botlang.server.inbox import Stale, StoreGate
+from botlang.server.events import CallUpdate, Effect, update_for
+from botlang.server.inbox import StoreGate
 from botlang.server.logs import log
 from botlang.server.outbox import OUTBOX_KIND, log_messages, outbox_group, outgoing_message
 from botlang.server.turns import (
@@ -61,32 +63,40 @@ MAX_RETRY_SECONDS = 60.0  # the longest wait between attempts after an unexpecte
 
 
 def order_group(kind: str, payload: Mapping[str, Any]) -> str | None:
-    """The inbox group an event is stored in: the client's phone, so events of one client
-    are applied one at a time, in the order they arrived (None: no order to keep)."""
+    """The inbox group an event is stored in, so that events of one client are applied
+    one at a time, in the order they arrived: the client's phone, else the call's
+    ``entry_id`` (None: no order to keep)."""
     try:
-        update = update_for(parse_event(kind, dict(payload)))
+        update = update_for(parse_event(kind, dict(payload)), kind)
     except BadDelivery:
         return None
-    if update is None or update.phone is None:
+    if update is None:
         return None
-    try:
-        return f"phone:{normalize_phone(update.phone)}"
-    except InvalidPhone:
-        return None
+    if update.phone is not None:
+        try:
+            return f"phone:{normalize_phone(update.phone)}"
+        except InvalidPhone:
+            pass
+    return f"entry:{update.entry_id}" if update.entry_id else None
 
 
 def client_for(
     gate: StoreGate, update: CallUpdate, messengers: Sequence[str]
 ) -> ClientRecord | None:
-    """The client an event is applied to (created if needed), or None for nobody."""
+    """The client an event is about: the one on the call (``call_entry_id``), else the one
+    whose command placed it (``call_command_id``), else by the client's phone (created if
+    needed); None for nobody."""
+    for value in (update.entry_id, update.command_id):
+        if value:
+            found = gate.find_client_by_variable_value(value)
+            if found is not None:
+                return found
     if update.phone is not None:
         try:
             client, _created = match_client(gate.store, update.phone, messengers=messengers)
         except InvalidPhone:
             return None
         return client
-    if update.command_id is not None:
-        return gate.find_client_by_variable_value(update.command_id)
     return None
 
 
@@ -349,18 +359,14 @@ class Worker:
             event = parse_event(item.kind, item.payload)
         except BadDelivery as exc:
             return self._finished(item, "failed", "invalid event", str(exc))
-        update = update_for(event)
+        update = update_for(event, item.kind)
         if update is None:
             return self._finished(item, "stored")
         client = client_for(self.gate, update, self.messengers)
         if client is None:
             return self._finished(item, "skipped", "no client")
         try:
-            if self.runner is None or update.callback is None:
-                return self._set_variables(item, update, client)
-            return self._turn(item, update, client)
-        except Stale:
-            return self._finished(item, "ignored", "older seq")
+            return self._apply_to(item, update, client)
         except BotlangError as exc:
             # A limit hit on commit: nothing was written; retrying cannot help.
             return self._finished(item, "failed", type(exc).__name__, str(exc)[:500])
@@ -372,32 +378,47 @@ class Worker:
             raise ClaimLost(f"the claim on inbox item {item.item_id} is lost")
         return outcome, detail
 
-    def _set_variables(
+    def _apply_to(
         self, item: InboxItem, update: CallUpdate, client: ClientRecord
     ) -> tuple[str, str | None]:
-        """An event without a turn: one short transaction (no call can happen)."""
+        """An event without a callback: one short transaction (no call can happen). One
+        with a callback is given up here and run as a turn (:meth:`_turn`)."""
         gate = self.gate
         name, owner = client_lease(client.client_id), item.token or ""
-        with gate.transaction(client.client_id) as state:
-            if not gate.lease_acquire(name, owner, self.lease_seconds):
-                raise ClientBusy(f"client {client.client_id} is busy with another turn")
-            if update.order is not None and not gate.call_seq_advance(*update.order):
-                raise Stale
-            state.client_vars.update(update.variables)
-            gate.inbox_done(item.item_id, token=item.token)
-            gate.lease_release(name, owner)
-        return "applied", None
+        try:
+            with gate.transaction(client.client_id) as state:
+                if not gate.lease_acquire(name, owner, self.lease_seconds):
+                    raise ClientBusy(f"client {client.client_id} is busy with another turn")
+                effect = update.apply(state.client_vars)
+                if self.runner is not None and effect.callback is not None:
+                    raise _NeedsTurn
+                apply_effect(state, effect)
+                gate.inbox_done(item.item_id, token=item.token)
+                gate.lease_release(name, owner)
+        except _NeedsTurn:
+            return self._turn(item, update, client)
+        return "applied", effect.note
 
     def _turn(
         self, item: InboxItem, update: CallUpdate, client: ClientRecord
     ) -> tuple[str, str | None]:
-        assert self.runner is not None and update.callback is not None
+        assert self.runner is not None
         gate = self.gate
         queued: list[str] = []
 
-        def bookkeeping(state: ClientState, turn: Turn) -> None:
-            if update.order is not None and not gate.call_seq_advance(*update.order):
-                raise Stale
+        def prepare(state: ClientState) -> TurnRequest | None:
+            # Computed again under the client's lease, from the variables as they stand.
+            effect = update.apply(state.client_vars)
+            apply_effect(state, effect, keep_assigned=effect.callback is not None)
+            if effect.callback is None:
+                return None
+            return TurnRequest.event(
+                effect.callback, variables=effect.assigned, message_from_outside=FROM_TELEPHONY
+            )
+
+        def bookkeeping(state: ClientState, turn: Turn | None) -> None:
+            if turn is None:
+                return
             note_command(state, turn)
             if self.outbox:
                 entry = outgoing_message(item, client, turn, gate.clock())
@@ -406,12 +427,9 @@ class Worker:
                 ):
                     queued.append(entry[1]["id"])
 
-        request = TurnRequest.event(
-            update.callback, variables=update.variables, message_from_outside=FROM_TELEPHONY
-        )
         outcome = self.runner.run(
             client.client_id,
-            request,
+            prepare,
             turn_key=f"event:{item.key}",
             claim=item,
             before_commit=bookkeeping,
@@ -421,6 +439,8 @@ class Worker:
             self.calls_sent += outcome.sent
             self.calls_replayed += outcome.replayed
         turn = outcome.turn
+        if turn is None:
+            return "applied", None
         detail = f"blocks={','.join(turn.blocks) or None}"
         if turn.messages:
             detail += f" messages={len(turn.messages)}"
@@ -435,6 +455,19 @@ class Worker:
         if turn.errors:
             detail += f" errors={len(turn.errors)}"
         return "applied", detail
+
+
+class _NeedsTurn(Exception):
+    """The event has a callback: its transaction gives way to a turn."""
+
+
+def apply_effect(state: ClientState, effect: Effect, *, keep_assigned: bool = False) -> None:
+    """Set (and clear) the client variables an event's effect names; with ``keep_assigned``
+    the assigned ones are left for the turn, which sets them first."""
+    for name in effect.cleared:
+        state.client_vars.pop(name, None)
+    if not keep_assigned:
+        state.client_vars.update(effect.assigned)
 
 
 def note_command(state: ClientState, turn: Any) -> None:

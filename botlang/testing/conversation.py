@@ -22,8 +22,14 @@ from botlang.clients.phones import normalize_phone
 from botlang.core.builtins import CallContext
 from botlang.core.compiler import compile_expression, compile_program, compile_template
 from botlang.core.errors import BotlangError
-from botlang.core.runtime.scopes import SCOPES, SYSTEM_VARIABLES, Environment
-from botlang.flow import FROM_CLIENT, Bot, Turn
+from botlang.core.runtime.scopes import (
+    SCOPES,
+    SYSTEM_VARIABLES,
+    WRITABLE_SYSTEM_VARIABLES,
+    Environment,
+)
+from botlang.flow import FROM_CLIENT, Bot, ShownButton, Turn
+from botlang.flow.model import FLOW_SYSTEM_VARIABLES
 from botlang.flow.session import (
     SESSION_BLOCK,
     SESSION_NAME,
@@ -123,6 +129,7 @@ class Conversation:
         self.extra_constants: dict[str, Any] = dict(constants or {})
         self.bot: Bot | None = None
         self.last_text = ""
+        self.offered: list[ShownButton] = []  # the buttons of the last turn, to press
         self.client: ClientRecord = self.switch_client(phone, client_type)
         if bot is not None:
             self.attach(bot)
@@ -205,20 +212,49 @@ class Conversation:
             raise RuntimeError("no bot is loaded: load a .bot file first")
         return self.bot
 
+    def _offer(self, turn: Turn) -> Turn:
+        self.offered = turn.buttons
+        return turn
+
     def say(self, text: str) -> Turn:
         """The client sends ``text``; returns the bot's turn (``.texts``, ``.calls``, ...)."""
         self.last_text = text
-        return self._require_bot().handle_message(self.store, self.client_id, text)
+        return self._offer(self._require_bot().handle_message(self.store, self.client_id, text))
 
     def event(self, text: str, variables: Mapping[str, Any] | None = None) -> Turn:
         """An event for the client, such as a finished call (``answered``, ``busy``, ...)."""
-        return self._require_bot().handle_event(
-            self.store, self.client_id, text, variables=variables
-        )
+        bot = self._require_bot()
+        return self._offer(bot.handle_event(self.store, self.client_id, text, variables=variables))
 
     def enter(self, block: str) -> Turn:
         """Put the client in ``block`` as an API call would (KeyError for an unknown one)."""
-        return self._require_bot().enter(self.store, self.client_id, block)
+        return self._offer(self._require_bot().enter(self.store, self.client_id, block))
+
+    def button(self, label: str) -> ShownButton:
+        """The button with this label among those the last turn showed; LookupError
+        (naming the buttons on offer) when there is none."""
+        wanted = " ".join(label.split())
+        for button in self.offered:
+            if button.text == wanted:
+                return button
+        shown = " ".join(b.describe() for b in self.offered) or "none"
+        raise LookupError(f"no button '{wanted}' on offer; the last turn showed: {shown}")
+
+    def press(
+        self, label: str, *, latitude: float | None = None, longitude: float | None = None
+    ) -> Turn:
+        """Press a button the last turn showed, as the messenger would deliver it: the label
+        as a message, a callback button's text as a callback, this client's number for a
+        phone button, a place for a location button. LookupError for a button not on offer,
+        ValueError for a link button (it sends nothing to the bot)."""
+        button = self.button(label)
+        request = button.press(
+            phone=self.client.phone or DEFAULT_PHONE, latitude=latitude, longitude=longitude
+        )
+        if request is None:
+            raise ValueError(f"'{button.text}' opens a link ({button.url}); it sends nothing")
+        self.last_text = request.text
+        return self._offer(self._require_bot().handle(self.store, self.client_id, request))
 
     @property
     def block(self) -> str | None:
@@ -243,16 +279,20 @@ class Conversation:
         return merged
 
     def get(self, name: str, scope: str | None = None) -> Any:
-        """One variable: as scripts read it, or from one scope (None when not set)."""
+        """One variable: as scripts read it (the runtime's own, such as ``order_id``,
+        included), or from one scope (None when not set)."""
         if scope is None:
-            return self.variables().get(name)
+            found = self.variables()
+            if name not in found and name in FLOW_SYSTEM_VARIABLES:
+                return self.system_variables().get(name)
+            return found.get(name)
         if scope == "constant":
             return self.constants.get(name)
         return self.scopes()[scope].get(name)
 
     def set(self, name: str, value: Any, scope: str = "deal") -> None:
         """Set a variable in a scope (``deal``, ``client`` or ``project``)."""
-        if name in SYSTEM_VARIABLES:
+        if name in SYSTEM_VARIABLES and name not in WRITABLE_SYSTEM_VARIABLES:
             raise ValueError(f"'{name}' is a system variable and cannot be set")
         with self.store.transaction(self.client_id) as state:
             target = {
@@ -269,10 +309,17 @@ class Conversation:
             state.client_vars.clear()
             state.session.clear()
 
-    def system_variables(self, session: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The system variables a script of the current client sees now."""
-        if session is None:
-            session = self.store.read_variables(self.client_id)["session"]
+    def system_variables(
+        self,
+        session: Mapping[str, Any] | None = None,
+        variables: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The system variables a script of the current client sees now (``session`` and
+        ``variables``, the client's scopes, are read from the store when not given)."""
+        if session is None or variables is None:
+            found = self.store.read_variables(self.client_id)
+            session = found["session"] if session is None else session
+            variables = found if variables is None else variables
         now = self.current_time()
         client = self.client
         block = session.get(SESSION_BLOCK)
@@ -285,6 +332,8 @@ class Conversation:
             block=block,
             message_from_outside=FROM_CLIENT,
             name=session.get(SESSION_NAME),
+            variables=variables,
+            session=session,
         )
 
     # -- scripts and templates -------------------------------------------------------------
@@ -314,7 +363,9 @@ class Conversation:
                 client=state.client_vars,
                 project=state.project_vars,
                 constants=self.constants,
-                system=self.system_variables(state.session),
+                system=self.system_variables(
+                    state.session, {"deal": state.deal_vars, "client": state.client_vars}
+                ),
             )
             ctx = CallContext(
                 telephony=self.telephony,

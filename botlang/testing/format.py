@@ -14,7 +14,10 @@ each ``test: NAME`` starts a test. Each line is one step (leading spaces do not 
     < TEXT                           the bot answers TEXT (one message) ...
     | TEXT                           ... whose next line is TEXT
     <~ REGEX                         an answer in which REGEX is found
+    [Да] [Нет]                       the buttons of the answer above, one line per row
+    <                                (alone, then [..] lines) an answer of buttons only
     < ...                            further answers of this turn are not checked
+    press LABEL [at LAT LON]         press a button the last turn showed
     event TEXT [with NAME = VALUE; ...]   an event, such as a finished call (busy, answered)
     enter BLOCK                      put the client in BLOCK, as an API call would
     call group G line L phone P [-> OUTCOME]    the bot asked for this call
@@ -43,7 +46,7 @@ from botlang.testing.conversation import parse_client_type, parse_clock
 
 TEST_SUFFIX = ".bottest"
 
-ACTIONS = ("say", "event", "enter")
+ACTIONS = ("say", "event", "enter", "press")
 ANSWERS = ("answer", "answer_regex", "answer_more")
 
 _SETTINGS = ("bot", "clock", "client", "calls", "next calls")
@@ -66,7 +69,18 @@ _CALL_KEYS = {
 }
 _CALL_KINDS = ("employee", "group", "hangup", "sms")
 _PHONE_KEYS = ("phone", "line_number")
-_STEP_WORDS = ("test", "set", "constant", "expect", "event", "enter", "call", *_SETTINGS)
+_STEP_WORDS = (
+    "test",
+    "set",
+    "constant",
+    "expect",
+    "event",
+    "enter",
+    "press",
+    "call",
+    *_SETTINGS,
+)
+_BUTTON_ROW = re.compile(r"\[([^\]]*)\]")
 
 
 @dataclass
@@ -86,6 +100,7 @@ class Step:
     outcome: int | None = None
     pattern: re.Pattern[str] | None = None
     end_line: int = 0
+    rows: list[list[str]] = field(default_factory=list)  # an answer's buttons, row by row
 
     @property
     def answer_text(self) -> str:
@@ -95,7 +110,8 @@ class Step:
         """The step as the test file shows it (an answer with its ``|`` lines)."""
         if self.kind == "answer":
             head, *rest = self.lines
-            return "\n".join([f"< {head}", *(f"| {line}" for line in rest)])
+            shown = [f"< {head}".rstrip(), *(f"| {line}" for line in rest)]
+            return "\n".join([*shown, *(button_row(row) for row in self.rows)])
         return self.source
 
 
@@ -142,6 +158,11 @@ class TestFile:
         return found[0] if len(found) == 1 else None
 
 
+def button_row(labels: list[str]) -> str:
+    """A row of buttons as a test file writes it: ``[Да] [Нет]``."""
+    return " ".join(f"[{label}]" for label in labels)
+
+
 def literal_value(text: str, line: int, column: int, source: str, filename: str) -> Any:
     """A botlang literal (no variables): ``"text"``, ``5``, ``[1, 2]``, ``True``, ``None``."""
     from botlang.core.compiler import compile_expression
@@ -177,6 +198,7 @@ class _Parser:
         self.current: list[Step] = self.result.setup
         self.in_test = False
         self.last_answer: Step | None = None
+        self.buttons_of: Step | None = None  # the answer that '[..]' lines belong to
         self.has_action = False
 
     def error(self, message: str, line: int, column: int) -> None:
@@ -202,6 +224,15 @@ class _Parser:
                     err.message,
                     err.line if err.source else number,
                     err.column if err.source else column,
+                )
+        every = [*self.result.setup, *(s for t in self.result.tests for s in t.steps)]
+        for step in every:
+            if step.kind == "answer" and step.lines == [""] and not step.rows:
+                self.error(
+                    "'<' needs the answer's text, or '[..]' lines below it for an answer of "
+                    "buttons only (a bot message that renders empty is not sent)",
+                    step.line,
+                    step.column,
                 )
         names: dict[str, int] = {}
         for test in self.result.tests:
@@ -233,6 +264,10 @@ class _Parser:
             self.last_answer.end_line = number
             return
         self.last_answer = None
+        if text.startswith("["):
+            self.button_line(text, number, column)
+            return
+        self.buttons_of = None
         if text.startswith("test:") or text == "test":
             name = text[5:].strip()
             if not name:
@@ -272,6 +307,8 @@ class _Parser:
                 return
             self.has_action = True
             self.add(Step("enter", number, column, text, name=rest))
+        elif word == "press":
+            self.press(rest, number, column, text)
         elif word == "call":
             self.call(rest, number, column, rest_column, text)
         else:
@@ -281,8 +318,9 @@ class _Parser:
             hint = (
                 f"did you mean '{close[0]}'?"
                 if close
-                else "a line is '> text', '< text', '| text', 'test: NAME', set, expect, "
-                "event, enter, call, or a setting (bot:, clock:, client:, calls:, next calls:)"
+                else "a line is '> text', '< text', '| text', '[button]', 'test: NAME', set, "
+                "expect, event, enter, press, call, or a setting (bot:, clock:, client:, "
+                "calls:, next calls:)"
             )
             self.error(f"unknown step '{word}'; {hint}", number, column)
 
@@ -300,21 +338,66 @@ class _Parser:
             except re.error as exc:
                 self.error(f"not a regular expression: {exc}", number, column + 2)
                 return
-            self.add(Step("answer_regex", number, column, text, text=body, pattern=pattern))
+            step = self.add(Step("answer_regex", number, column, text, text=body, pattern=pattern))
+            self.buttons_of = step
             return
         body = _after_marker(text, 1)
         if body.strip() == "...":
             self.add(Step("answer_more", number, column, text))
             return
-        if not body.strip():
+        if not body.strip():  # buttons only: '[..]' lines must follow
+            step = self.add(Step("answer", number, column, text, lines=[""], end_line=number))
+            self.buttons_of = step
+            return
+        step = self.add(Step("answer", number, column, text, lines=[body], end_line=number))
+        self.last_answer = step
+        self.buttons_of = step
+
+    def button_line(self, text: str, number: int, column: int) -> None:
+        """``[Да] [Нет]``: a row of buttons of the answer above."""
+        if self.buttons_of is None:
             self.error(
-                "'<' needs the answer's text (a bot message that renders empty is not sent)",
+                "'[button]' lines list the buttons of the bot's answer above them; put them "
+                "under a '< text' line",
                 number,
                 column,
             )
             return
-        step = self.add(Step("answer", number, column, text, lines=[body], end_line=number))
-        self.last_answer = step
+        labels: list[str] = []
+        at = 0
+        for match in _BUTTON_ROW.finditer(text):
+            if text[at : match.start()].strip():
+                break
+            labels.append(" ".join(match.group(1).split()))
+            at = match.end()
+        if text[at:].strip() or not labels:
+            self.error("a row of buttons is written '[label] [label]'", number, column + at)
+            return
+        self.buttons_of.rows.append(labels)
+
+    def press(self, rest: str, number: int, column: int, text: str) -> None:
+        label, at_word, place = rest.rpartition(" at ")
+        if not at_word:
+            label, place = rest, ""
+        label = label.strip().strip("[]").strip()
+        if not label:
+            self.error("'press' needs a button's label: 'press Да'", number, column + 5)
+            return
+        step = Step("press", number, column, text, name=label)
+        if place:
+            numbers = place.replace(",", " ").split()
+            try:
+                latitude, longitude = (float(n) for n in numbers)
+            except ValueError:
+                self.error(
+                    "a location is written 'press LABEL at LATITUDE LONGITUDE'",
+                    number,
+                    column + len(text) - len(place),
+                )
+                return
+            step.value = (latitude, longitude)
+        self.has_action = True
+        self.add(step)
 
     def setting(
         self, key: str, value: str, number: int, column: int, value_column: int, text: str

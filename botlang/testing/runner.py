@@ -26,6 +26,7 @@ from botlang.testing.format import (
     Step,
     TestCase,
     TestFile,
+    button_row,
     parse_test_file,
 )
 
@@ -168,6 +169,13 @@ class _CaseRun:
                 turn = conversation.say(step.text)
             elif step.kind == "event":
                 turn = conversation.event(step.text, step.value or None)
+            elif step.kind == "press":
+                latitude, longitude = step.value or (None, None)
+                try:
+                    turn = conversation.press(step.name, latitude=latitude, longitude=longitude)
+                except (LookupError, ValueError) as exc:
+                    message = exc.args[0] if exc.args else str(exc)
+                    raise self.fail(step.line, f"cannot press '{step.name}': {message}") from None
             else:
                 turn = conversation.enter(step.name)
         except KeyError:
@@ -179,7 +187,7 @@ class _CaseRun:
             raise self.fail(step.line, err.message) from None
         self.pending = _Pending(step, turn, calls=list(turn.calls), errors=list(turn.errors))
 
-    do_say = do_event = do_enter = act
+    do_say = do_event = do_enter = do_press = act
 
     def after(self) -> str:
         assert self.pending is not None
@@ -230,6 +238,7 @@ class _CaseRun:
         ok = len(actual) >= len(expected) if more else len(actual) == len(expected)
         ok = ok and all(_answer_matches(s, a) for s, a in zip(expected, actual, strict=False))
         if ok:
+            self.compare_buttons(expected, pending)
             return
         line = expected[0].line if expected else pending.action.line
         details = [
@@ -244,6 +253,26 @@ class _CaseRun:
             "the bot said nothing" if not actual else "the bot's answers differ from the test"
         )
         raise self.fail(line, headline, details)
+
+    def compare_buttons(self, expected: list[Step], pending: _Pending) -> None:
+        """The buttons of each answer that lists them (``[..]`` lines) are those shown."""
+        for step, message in zip(expected, pending.turn.messages, strict=False):
+            if not step.rows:
+                continue
+            shown = [[b.text for b in row] for row in message.buttons]
+            if shown == step.rows:
+                continue
+            got = [f"  + {button_row(row)}" for row in shown] or ["  + (no buttons)"]
+            raise self.fail(
+                step.line,
+                "the buttons of this answer differ from the test",
+                [
+                    f"  {pending.action.describe()}  (line {pending.action.line})",
+                    *(f"  - {button_row(row)}" for row in step.rows),
+                    *got,
+                    "  (- as the test expects, + as the bot showed)",
+                ],
+            )
 
     # -- expectations ----------------------------------------------------------------------
 

@@ -5,15 +5,15 @@ Unlike compiling, which stops at the first error, the checker reports every prob
 - scripts (``.calc`` and any other file): parse errors, unknown functions (with "did you
   mean"), wrong argument counts, assignments to system variables, and Salebot's
   literal-text fallback (a warning);
-- flows (``.bot``): all of the above in every calculator, message and condition, plus what
-  the flow loader finds (unknown and unreachable blocks, loops of immediate arrows), and,
-  once the flow loads, two checks across blocks: calls that can repeat by themselves
-  (``call-loop``) and variables read but never set anywhere (``unset-variable``);
+- flows (``.bot``): all of the above in every calculator, message, button and condition,
+  plus what the flow loader finds (unknown and unreachable blocks, loops of immediate
+  arrows, buttons over Salebot's limits), and, once the flow loads, the checks across
+  blocks of :mod:`botlang.flow.lint`;
 - bot tests (``.bottest``): format errors, a missing bot, unknown blocks.
 
 Each finding has a ``code`` (``syntax``, ``unknown-function``, ``arity``, ``read-only``,
 ``literal-text``, ``unknown-block``, ``unreachable``, ``loop``, ``call-loop``,
-``unset-variable``, ``test-format``, ``io``, ...) for editors and CI.
+``unset-variable``, ``shadowed``, ``test-format``, ``io``, ...) for editors and CI.
 """
 
 from __future__ import annotations
@@ -21,21 +21,23 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from botlang.core.builtins import Registry
 from botlang.core.compiler import default_registry
 from botlang.core.errors import BotlangError, ParseError
 from botlang.core.limits import DEFAULT_LIMITS, Limits
-from botlang.core.runtime.scopes import SYSTEM_VARIABLES
+from botlang.core.runtime.scopes import SYSTEM_VARIABLES, WRITABLE_SYSTEM_VARIABLES
 from botlang.core.syntax import ast
-from botlang.core.syntax.parser import parse_expression, parse_program
+from botlang.core.syntax.parser import parse_program
 
-if TYPE_CHECKING:
-    from botlang.flow import Arrow, Flow
+# The system variables a script cannot assign.
+READ_ONLY_VARIABLES: tuple[str, ...] = tuple(
+    name for name in SYSTEM_VARIABLES if name not in WRITABLE_SYSTEM_VARIABLES
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def _line_of(source: str, line: int) -> str:
 
 
 def check_program_tree(
-    program: ast.Program, registry: Registry, *, read_only: tuple[str, ...] = SYSTEM_VARIABLES
+    program: ast.Program, registry: Registry, *, read_only: tuple[str, ...] = READ_ONLY_VARIABLES
 ) -> list[Diagnostic]:
     """Semantic checks of a parsed script: calls, read-only names, literal-text fallback."""
     found: list[Diagnostic] = []
@@ -133,10 +135,6 @@ TEST_SUFFIX = ".bottest"
 SCRIPT_SUFFIX = ".calc"
 CHECKED_SUFFIXES = (FLOW_SUFFIX, TEST_SUFFIX, SCRIPT_SUFFIX)
 
-CALL_FUNCTIONS = ("mango_group_call", "mango_employee_call")
-# Set by the runtime for every block, besides the read-only system variables.
-RUNTIME_VARIABLES = frozenset(SYSTEM_VARIABLES)
-
 _ARITY = re.compile(r"\w+\(\) takes .* arguments?, got \d+")
 
 
@@ -185,6 +183,7 @@ def check_path(path: str, *, registry: Registry | None = None) -> list[Diagnosti
 def check_flow_path(path: str, *, registry: Registry | None = None) -> list[Diagnostic]:
     """Every problem in a ``.bot`` file: the loader's findings, then the flow-wide lints."""
     from botlang.flow import FlowError, parse_flow
+    from botlang.flow.lint import lint_flow
 
     try:
         source = Path(path).read_text(encoding="utf-8")
@@ -290,230 +289,3 @@ def run_check(
     if every:
         print(f"{errors} error(s), {len(every) - errors} warning(s)", file=err)
     return 1 if failed else 0
-
-
-# -- flow-wide lints ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """A parsed expression or statement of a flow, and the block it belongs to."""
-
-    block: str | None
-    node: ast.Node
-
-
-def _flow_pieces(flow: Flow) -> Iterator[_Piece]:
-    """Every statement, message expression and arrow condition of a flow, as AST."""
-    from botlang.core.syntax.template import parse_template
-
-    for block in flow.blocks.values():
-        if block.calculator is not None:
-            for statement in block.calculator.tree.statements:
-                yield _Piece(block.id, statement)
-        if block.message is not None:
-            try:
-                parts = parse_template(
-                    block.message.text,
-                    flow.filename,
-                    line=block.message_line,
-                    column=block.message_column,
-                    source=flow.source,
-                )
-            except BotlangError:
-                parts = []
-            stack: list[ast.TemplatePart] = list(parts)
-            while stack:
-                part = stack.pop()
-                if isinstance(part, ast.TemplateExpr):
-                    node = part.expr
-                    if node.line > block.message_line and block.message_indent:
-                        _shift_columns(node, block.message_line, block.message_indent)
-                    yield _Piece(block.id, node)
-                elif isinstance(part, ast.TemplateNested):
-                    stack.extend(part.parts)
-    lines = flow.source.splitlines()
-    for arrow in flow.arrows():
-        if arrow.comparison_text is None:
-            continue
-        line, column = _setting_position(lines, arrow.line, "if", arrow.comparison_text)
-        try:
-            node = parse_expression(
-                arrow.comparison_text,
-                flow.filename,
-                line=line,
-                column=column,
-                full_source=flow.source,
-            )
-        except BotlangError:
-            continue
-        yield _Piece(arrow.source, node)
-
-
-def _shift_columns(node: ast.Node, first_line: int, indent: int) -> None:
-    for sub in ast.walk(node):
-        if hasattr(sub, "line") and sub.line > first_line:
-            sub.column += indent
-
-
-def _setting_position(lines: list[str], after: int, key: str, value: str) -> tuple[int, int]:
-    """Where an arrow setting's value starts (the lines under the arrow's header)."""
-    for number in range(after + 1, min(after + 20, len(lines)) + 1):
-        text = lines[number - 1]
-        stripped = text.lstrip()
-        if stripped.startswith(f"{key}:") or stripped.startswith(f"{key} :"):
-            at = text.find(value, len(text) - len(stripped))
-            if at >= 0:
-                return number, at + 1
-    return after, 1
-
-
-def lint_flow(flow: Flow) -> list[Diagnostic]:
-    """The checks across blocks of a flow that loads: call loops and unset variables."""
-    pieces = list(_flow_pieces(flow))
-    return [*_call_loops(flow, pieces), *_unset_variables(flow, pieces)]
-
-
-def _diagnostic(flow: Flow, line: int, column: int, message: str, code: str) -> Diagnostic:
-    return Diagnostic(
-        flow.filename, line, column, "warning", message, code, _line_of(flow.source, line)
-    )
-
-
-def _unguarded_calls(node: ast.Node) -> Iterator[ast.Call]:
-    """Calls of the telephony functions that are not inside a branch of ``if(...)``."""
-    stack: list[ast.Node | None] = [node]
-    while stack:
-        current = stack.pop()
-        if current is None:
-            continue
-        if isinstance(current, ast.IfCall):
-            stack.append(current.condition)  # the branches are guarded by the condition
-            continue
-        if isinstance(current, ast.Call) and current.name in CALL_FUNCTIONS:
-            yield current
-        if isinstance(current, ast.Index):
-            stack.extend((current.target, current.key))
-        elif isinstance(current, ast.Call):
-            stack.extend(current.args)
-        elif isinstance(current, ast.Assign):
-            stack.append(current.value)
-        elif isinstance(current, ast.ExprStatement):
-            stack.append(current.expr)
-        elif isinstance(current, (ast.Binary, ast.Logical)):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, ast.Unary):
-            stack.append(current.operand)
-        elif isinstance(current, ast.Compare):
-            stack.append(current.first)
-            stack.extend(operand for _, operand, _, _ in current.rest)
-        elif isinstance(current, ast.ListDisplay):
-            stack.extend(current.items)
-        elif isinstance(current, ast.DictDisplay):
-            for key, value in current.pairs:
-                stack.extend((key, value))
-
-
-def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
-    """Warn when a block that places a call can be re-entered with no message and no
-    ``if:`` in between: through arrows that fire at once or on a callback (busy,
-    no_answer, ...), a failing call would be followed by another, and another."""
-    from botlang.flow import Trigger
-
-    calling: dict[str, ast.Call] = {}
-    for piece in pieces:
-        if piece.block is None or piece.block in calling:
-            continue
-        for call in _unguarded_calls(piece.node):
-            calling[piece.block] = call
-            break
-    automatic = (Trigger.NOW, Trigger.CALLBACK)
-    edges: dict[str, list[tuple[str, Arrow]]] = {b: [] for b in flow.blocks}
-    for arrow in flow.arrows():
-        if arrow.trigger not in automatic or arrow.comparison is not None:
-            continue
-        if arrow.target not in flow.blocks:
-            continue
-        sources = [arrow.source] if arrow.source is not None else list(flow.blocks)
-        for source in sources:
-            edges[source].append((arrow.target, arrow))
-    found = []
-    for block_id, call in calling.items():
-        parent: dict[str, tuple[str, Arrow]] = {}
-        todo = [block_id]
-        closing = None
-        while todo and closing is None:
-            at = todo.pop(0)
-            for target, arrow in edges[at]:
-                if target == block_id:
-                    closing = (at, arrow)
-                    break
-                if target not in parent:
-                    parent[target] = (at, arrow)
-                    todo.append(target)
-        if closing is None:
-            continue
-        at, arrow = closing
-        path_arrows = [arrow]
-        route = [at]
-        while at != block_id:
-            at, previous = parent[at]
-            path_arrows.append(previous)
-            route.append(at)
-        shown = " -> ".join([*reversed(route), block_id])
-        last = path_arrows[0]
-        by_callback = any(a.trigger is Trigger.CALLBACK for a in path_arrows)
-        why = (
-            "a callback arrow (a call's result such as busy or no_answer) leads back to it"
-            if by_callback
-            else "arrows that fire at once lead back to it"
-        )
-        found.append(
-            _diagnostic(
-                flow,
-                last.line,
-                last.column,
-                f"block '{block_id}' calls {call.name}() and {why} without an 'if:' guard "
-                f"({shown}): a failed call is followed by another, over and over; add a "
-                f"condition such as 'if: attempts < 3', or end the loop",
-                "call-loop",
-            )
-        )
-    return found
-
-
-def _unset_variables(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
-    """Warn once for each variable that is read but never assigned anywhere in the flow."""
-    from botlang.telephony import CALL_VARIABLES
-
-    assigned = set(RUNTIME_VARIABLES) | set(CALL_VARIABLES) | set(flow.constants)
-    first_read: dict[str, ast.Name] = {}
-    for piece in pieces:
-        for node in ast.walk(piece.node):
-            if isinstance(node, (ast.Assign, ast.Delete)):
-                assigned.add(node.target.name)
-            elif (
-                isinstance(node, ast.Call) and node.name == "set_client_var" and len(node.args) > 1
-            ):
-                name = node.args[1]
-                if isinstance(name, ast.Literal) and isinstance(name.value, str):
-                    assigned.add(name.value)
-            elif isinstance(node, ast.Name):
-                known = first_read.get(node.name)
-                if known is None or (node.line, node.column) < (known.line, known.column):
-                    first_read[node.name] = node
-    found = []
-    for name, node in first_read.items():
-        if name in assigned:
-            continue
-        found.append(
-            _diagnostic(
-                flow,
-                node.line,
-                node.column,
-                f"'{name}' is read but never set in this flow (no assignment or constant); "
-                "it reads as None unless an event or the API sets it",
-                "unset-variable",
-            )
-        )
-    return found

@@ -56,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("say", "TEXT", "render message text with #{...} as the current client"),
     Command("event", "TEXT [with NAME = VALUE; ...]", "an event, e.g. :event busy"),
     Command("enter", "BLOCK", "put the client in BLOCK, as an API call would"),
+    Command("press", "LABEL [at LAT LON]", "press a button the bot just showed"),
     Command("blocks", "", "list the flow's blocks (the client's is marked *)"),
     Command("vars", "[NAME]", "show the client's variables (deal, client, project, constants)"),
     Command(
@@ -198,6 +199,7 @@ class Repl:
     # -- talking to the bot ----------------------------------------------------------------
 
     def turn(self, action: Callable[[], Any], line: str) -> None:
+        from botlang.testing.format import button_row
         from botlang.testing.runner import answer_lines
 
         if self.conversation.bot is None:
@@ -205,7 +207,7 @@ class Repl:
             return
         try:
             turn = action()
-        except KeyError as exc:
+        except (KeyError, LookupError, ValueError) as exc:
             self.fail(str(exc.args[0]) if exc.args else "unknown block")
             return
         except BotlangError as error:
@@ -213,10 +215,17 @@ class Repl:
             return
         self.transcript.append(line)
         for message in turn.messages:
-            lines = answer_lines(message.text)
+            lines = answer_lines(message.text) if message.text else ["<"]
+            lines.extend(button_row([b.text for b in row]) for row in message.buttons)
             self.transcript.extend(lines)
             for shown in lines:
                 self.say(shown)
+            for row in message.buttons:
+                actions = [b.describe() for b in row if b.describe() != f"[{b.text}]"]
+                if actions:
+                    self.say(f"  ({' '.join(actions)})")
+            if message.hint:
+                self.say(f"  (without buttons: {message.hint})")
         for message in turn.undelivered:
             self.say(f"(not delivered to a telephony-only client) {message.text}")
         for call in turn.calls:
@@ -348,6 +357,24 @@ class Repl:
             self.fail(":enter needs a block id")
             return
         self.turn(lambda: self.conversation.enter(rest), f"enter {rest}")
+
+    def cmd_press(self, rest: str) -> None:
+        from botlang.testing.format import parse_test_source
+
+        if not rest:
+            shown = " ".join(b.describe() for b in self.conversation.offered) or "none"
+            self.fail(f":press needs a button's label; on offer: {shown}")
+            return
+        parsed = parse_test_source(f"test: repl\n  press {rest}\n", "<press>")
+        if parsed.errors:
+            self.fail(parsed.errors[0].message)
+            return
+        step = parsed.tests[0].steps[0]
+        latitude, longitude = step.value or (None, None)
+        self.turn(
+            lambda: self.conversation.press(step.name, latitude=latitude, longitude=longitude),
+            f"press {rest}",
+        )
 
     def cmd_blocks(self, rest: str) -> None:
         bot = self.conversation.bot
@@ -612,6 +639,10 @@ def _completer(repl: Repl) -> Any:
                 if name == "enter":
                     yield from _words(rest, blocks, "block")
                     return
+                if name == "press":
+                    labels = [b.text for b in conversation.offered]
+                    yield from _words(rest, labels, "button")
+                    return
                 if name == "doc":
                     yield from _words(rest, registry.names(), "function")
                     return
@@ -622,7 +653,7 @@ def _completer(repl: Repl) -> Any:
                 bot = conversation.bot
                 if bot is None:
                     return
-                seen: list[str] = []
+                seen: list[str] = [b.text for b in conversation.offered]
                 for arrow in bot.flow.candidates(conversation.block, Trigger.MESSAGE):
                     condition = arrow.condition
                     if condition is None or condition.mode.value == "regex":

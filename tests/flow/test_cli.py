@@ -159,7 +159,10 @@ def test_booking_bot(tmp_path: Path, store_kind: str) -> None:
 
 def test_chat_reports_runtime_errors_with_their_place(tmp_path: Path) -> None:
     flow = tmp_path / "broken.bot"
-    flow.write_text("block a\n  calculator:\n    x = 1 / 0\n  message: still here\n")
+    flow.write_text(
+        "block a\n  calculator:\n    x = 1 / 0\n  message: still here\n"
+        "any -> a\n  new_client: yes\n"
+    )
     done = botlang("chat", str(flow), "hi")
     assert done.returncode == 1
     assert done.stdout.splitlines() == ["> hi", "still here"]
@@ -181,7 +184,7 @@ def test_chat_refuses_a_flow_with_errors(tmp_path: Path) -> None:
 
 def test_chat_to_a_telephony_only_client(tmp_path: Path) -> None:
     flow = tmp_path / "t.bot"
-    flow.write_text("block a\n  message: hello\n")
+    flow.write_text("block a\n  message: hello\nany -> a\n  new_client: yes\n")
     done = botlang("chat", "--messenger", "none", str(flow), "hi")
     assert done.returncode == 1
     assert "[not sent: telephony-only client] hello" in done.stdout

@@ -27,6 +27,9 @@ block count
   message: #{counter}
   -> count
     on: message
+
+any -> count
+  new_client: yes
 """
 
 

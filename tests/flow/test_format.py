@@ -118,7 +118,7 @@ def test_every_construct_is_read() -> None:
     assert ask.message is not None and ask.message.text == "Ask #{answer}"
     assert ask.arrows[0].trigger is Trigger.CALLBACK
     done = flow.blocks["done"]
-    assert done.arrows[0].trigger is Trigger.NOW
+    assert done.arrows[0].trigger is Trigger.MESSAGE and done.arrows[0].waits
     assert [a.target for a in flow.starting_arrows] == ["help", "done"]
     assert flow.starting_arrows[0].is_starting and flow.starting_arrows[0].priority == 50
     assert flow.starting_arrows[1].trigger is Trigger.CALLBACK
@@ -166,11 +166,18 @@ def test_comment_marker_inside_message_is_text() -> None:
     assert flow.blocks["a"].message.text == "see https://example.com\n// not a comment"
 
 
-def test_default_trigger_depends_on_text_condition() -> None:
-    flow = parse_flow("block a\n  -> b\n  -> b\n    exact: x\nblock b\n  -> a\n    if: 1 == 1\n")
-    now, message = flow.blocks["a"].arrows
-    assert now.trigger is Trigger.NOW and message.trigger is Trigger.MESSAGE
-    assert flow.blocks["b"].arrows[0].trigger is Trigger.NOW
+def test_an_arrow_without_a_delay_waits_and_delay_0_is_immediate() -> None:
+    # Salebot: an arrow without a delay waits for the client's message, with or without a
+    # condition; an immediate transition is a 0-second timer.
+    flow = parse_flow(
+        "block a\n  -> b\n  -> b\n    exact: x\n  -> b\n    delay: 0\n"
+        "block b\n  -> a\n    if: 1 == 1\n  -> a\n    if: 1 == 1\n    delay: 0 s\n"
+    )
+    bare, text, at_once = flow.blocks["a"].arrows
+    assert bare.waits and bare.trigger is Trigger.MESSAGE and text.waits
+    assert at_once.immediate and at_once.delay is not None and at_once.delay.seconds == 0
+    compare, compare_at_once = flow.blocks["b"].arrows
+    assert compare.waits and compare_at_once.immediate
 
 
 def test_load_flow_reads_a_file(tmp_path: Path) -> None:
@@ -211,7 +218,70 @@ ERRORS = [
     ("block a\n  -> a\n    if:\n", 3, 8, "'if:' needs a condition"),
     ("block a\n  -> a\n    exact: x\n      deeper\n", 4, 7, "indented alike"),
     ("block a\n  -> a\n    just text\n", 3, 5, "expected an arrow setting"),
-    ("block a\n  -> a\n    on: now\n    exact: x\n", 4, 5, "cannot have a text condition"),
+    ("block a\n  -> a\n    on: now\n", 3, 9, "is written 'delay: 0'"),
+    ("block a\n  -> a\n    delay: 5 min\n", 3, 12, "timer arrows (a delay above 0) are not"),
+    ("block a\n  -> a\n    delay: soon\n", 3, 12, "'delay:' is a whole number and a unit"),
+    ("block a\n  -> a\n    save: x\n    delay: 0\n", 4, 5, "cannot have a delay"),
+    ("block a\n  -> a\n    save: question\n", 3, 11, "system variable"),
+    ("block a\n  -> a\n    save: two words\n", 3, 11, "one variable name"),
+    ("block a\n  -> a\n    save: deal.x.y\n", 3, 11, "one variable name"),
+    ("block a\n  -> a\n    save: scope.x\n", 3, 11, "unknown scope 'scope'"),
+    ("block a\n  -> a\n    once: maybe\n", 3, 11, "yes or no"),
+    ("block a\n  -> a\n    new_client: yes\n", 3, 5, "only a start condition takes it"),
+    ("block a\n  -> a\n    line: 1\n", 3, 5, "add 'button: yes'"),
+    ("block a\n  -> a\n    button: yes\n", 2, 3, "needs an exact:, contains: or fuzzy:"),
+    ("block a\n  -> a\n    contains: (a|b\n", 3, 15, "this '(' is never closed"),
+    ("block a\n  -> a\n    contains: a) b\n", 3, 16, "')' closes no '('"),
+    ("block a\n  -> a\n    contains: a|b\n", 3, 16, "'|' separates the options"),
+    ("block a\n  -> a\n    unless:\n", 3, 12, "'unless:' needs the text"),
+    ("block a\nany -> a\n  delay: 0\n", 3, 3, "not a setting of a start condition"),
+    ("block a\n  exact: x\n", 2, 3, "indented under its arrow"),
+    ("quick q\n  delay: 0\n", 2, 3, "a quick answer's condition takes"),
+    ("nostat a\n", 1, 1, "did you mean 'nostate'?"),
+    ("close a\n", 1, 1, "did you mean 'close_deal'?"),
+    ("block a\n  keyboard: big\n", 2, 13, "'keyboard:' is reply"),
+    ("block a\n  arrow_buttons: maybe\n", 2, 18, "yes or no"),
+    ("block a\n  buttons: Да\n", 2, 12, "write each button on its own line"),
+    ("block a\n  buttons:\n    Да\n", 3, 5, "a button is written '- LABEL'"),
+    ("block a\n  buttons:\n    -\n", 3, 6, "needs the button's label"),
+    ("block a\n  buttons:\n    - Да\n      href: x\n", 4, 7, "did you mean 'url'?"),
+    ("block a\n  buttons:\n    - Да\n      type: sms\n", 4, 13, "type is reply, inline"),
+    ("block a\n  buttons:\n    - Да\n      line: one\n", 4, 13, "whole number from 0"),
+    ('block a\n  buttons:\n    - Скажи "да"\n', 3, 13, "cannot hold"),
+    ("block a\n  buttons:\n    - " + "д" * 33 + "\n", 3, 7, "the limit is 32"),
+    (
+        "block a\n  buttons:\n    - x\n      callback: " + "я" * 33 + "\n",
+        4,
+        17,
+        "the limit is 64",
+    ),
+    ("block a\n  buttons:\n    - x\n      url: u\n      callback: c\n", 4, 12, "not both"),
+    ("block a\n  buttons:\n    - x\n      type: phone\n      url: u\n", 4, 13, "no url"),
+    ("block a\n  buttons:\n    - x\n      type: web_app\n", 4, 13, "needs its 'url:'"),
+    ('block a\n  buttons: [{"text": "Да",}]\n', 2, 27, "not valid JSON"),
+    ('block a\n  buttons: [{"label": "Да"}]\n', 2, 13, "unknown button key 'label'"),
+    ('block a\n  buttons: [{"type": "reply"}]\n', 2, 13, 'needs "text"'),
+    ('block a\n  buttons: [{"text": "x", "line": -1}]\n', 2, 13, "whole number"),
+    ("block a\n  buttons: [1]\n", 2, 13, "a JSON object"),
+    ("block a\n  buttons: {}\n", 2, 12, "a JSON list"),
+    (
+        "block a\n  keyboard: inline\n  -> a\n    exact: Да\n    button: yes\n",
+        3,
+        3,
+        "this block's keyboard is inline",
+    ),
+    (
+        "block a\n  buttons:\n    - a\n      type: inline\n  -> a\n    exact: b\n    button: yes\n",
+        5,
+        3,
+        "mixes inline buttons and keyboard",
+    ),
+    (
+        "block a\n  buttons:\n" + "".join(f"    - {n}\n      line: 0\n" for n in range(13)),
+        27,
+        7,
+        "more than 12 buttons on one row",
+    ),
     ("block a\n  -> a\n    regex: ok; (unclosed\n", 3, 16, "bad regular expression"),
     ("block a\n  -> a\n    if: x ==\n", 3, 13, "ends too early"),
     ("block a\n  -> a\n    if: nosuch(1)\n", 3, 9, "unknown function 'nosuch'"),
@@ -286,29 +356,40 @@ def test_unreachable_block_is_a_warning() -> None:
           message: hi
         block lonely
           message: nobody comes here
+        any -> a
+          new_client: yes
         """
     ) == (
         "warning",
         3,
         7,
-        "block 'lonely' is unreachable: no arrow from the first block ('a') or from a "
-        "starting arrow leads to it",
+        "block 'lonely' is unreachable: no start condition ('any ->'), quick answer or "
+        "arrow from those leads to it",
     )
-    flow = parse_flow("block a\nblock lonely\n")
+    flow = parse_flow("block a\nblock lonely\nany -> a\n  exact: x\n")
     assert [w.code for w in flow.warnings] == ["unreachable"]
 
 
-def test_blocks_reached_through_starting_arrows_and_chains_are_reachable() -> None:
+def test_blocks_reached_through_start_conditions_quick_answers_and_chains_are_reachable() -> None:
     assert (
         found(
             """
-        block a
         block b
+          message: b
           -> c
             exact: x
         block c
+          message: c
+          -> d
+        nostate d
+          message: d
+        quick q
+          contains: цена
+          message: q
+          -> b
+            delay: 0
         any -> b
-          exact: go
+          new_client: yes
         """
         )
         == []
@@ -319,17 +400,29 @@ def test_immediate_loop_is_a_warning() -> None:
     problems = found(
         """
         block a
+          message: a
           -> b
+            delay: 0
         block b
+          message: b
           -> a
+            delay: 0
+        any -> a
+          new_client: yes
         """
     )
-    assert [(p[0], p[1], p[2]) for p in problems] == [("warning", 4, 3)]
+    assert [(p[0], p[1], p[2]) for p in problems] == [("warning", 7, 3)]
     assert "loop (a -> b -> a)" in problems[0][3]
 
 
 def test_guarded_immediate_arrows_are_not_a_loop() -> None:
-    assert found("block a\n  -> b\n    if: x\nblock b\n  -> a\n") == []
+    assert (
+        found(
+            "block a\n  message: a\n  -> b\n    if: x\n    delay: 0\nblock b\n  message: b\n"
+            "  -> a\n    delay: 0\nany -> a\n  new_client: yes\nconstants:\n  x = 1\n"
+        )
+        == []
+    )
 
 
 def test_literal_text_fallback_is_a_warning_in_a_calculator() -> None:

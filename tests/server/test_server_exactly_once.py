@@ -228,7 +228,7 @@ def test_sqlite_writers_do_not_wait_for_a_call_in_flight(tmp_path: Path, flow: P
             TurnRequest.message("привет"),
             turn_key="message:other",
         ).turn
-        assert turn.texts == ["Здравствуйте!"]
+        assert turn is not None and turn.kind == "message"  # ran and committed meanwhile
     finally:
         phone.answer.set()
         processing.join(20)

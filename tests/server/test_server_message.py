@@ -37,6 +37,21 @@ def test_a_new_phone_becomes_a_client_and_gets_the_first_block(serve: Any) -> No
     assert again["calls"][0]["phone"] == PHONE
 
 
+def test_buttons_are_in_the_answer_and_a_press_comes_back_as_the_label(serve: Any) -> None:
+    server = serve()
+    answer = post(server, {"phone": PHONE, "text": "привет"}).json()
+    (reply,) = answer["replies"]
+    assert reply["text"] == answer["messages"][0] and reply["block"] == "start"
+    assert reply["buttons"] == [
+        [{"text": "позвоните", "action": "message"}],
+        [{"text": "группа", "action": "message"}],
+    ]
+    assert reply["keyboard"] == "reply" and answer["orders"] == []
+    label = reply["buttons"][1][0]["text"]
+    pressed = post(server, {"client_id": answer["client_id"], "text": label}).json()
+    assert pressed["block"] == "call_group"
+
+
 def test_the_call_goes_through_the_configured_telephony(serve: Any) -> None:
     telephony = RecordingTelephony(result="busy")
     server = serve(telephony=telephony)

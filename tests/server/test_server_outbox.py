@@ -34,6 +34,7 @@ block busy "Занято"
     client.busy_callbacks = busy_callbacks + 1
   message: Отдел продаж сейчас занят — вам перезвонит дежурный менеджер.
   -> ticket
+    delay: 0
 
 block ticket "Заявка"
   message:
@@ -116,6 +117,11 @@ def test_an_event_turns_messages_reach_the_receiver_as_the_flow_said_them(
         "messenger": "whatsapp",
         "block": "ticket",
         "messages": SAID,
+        "replies": [
+            {"text": text, "block": block, "buttons": [], "keyboard": None, "hint": None}
+            for text, block in zip(SAID, ["busy", "ticket"], strict=True)
+        ],
+        "orders": [],
         "event": "events/summary",
         "created_at": body["created_at"],
     }

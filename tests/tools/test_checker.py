@@ -117,6 +117,9 @@ def check_flow_text(tmp_path: Path, text: str) -> list[tuple[str, int]]:
 
 
 CALL_BLOCK = """\
+any -> start
+  new_client: yes
+
 block start
   message: Напишите «звонок»
   -> call
@@ -149,6 +152,8 @@ def test_a_call_inside_if_is_guarded(tmp_path: Path) -> None:
 
 def test_a_loop_through_another_block_is_found(tmp_path: Path) -> None:
     text = """\
+any -> start
+  new_client: yes
 block start
   message: Напишите «звонок»
   -> call
@@ -164,11 +169,12 @@ block call
 block retry
   message: Пробуем ещё раз
   -> call
+    delay: 0
 """
     path = tmp_path / "flow.bot"
     path.write_text(text, encoding="utf-8")
     (loop,) = check_path(str(path))
-    assert (loop.code, loop.line, loop.column) == ("call-loop", 15, 3)
+    assert (loop.code, loop.line, loop.column) == ("call-loop", 17, 3)
     assert "(call -> retry -> call)" in loop.message
 
 
@@ -176,6 +182,8 @@ def test_variables_set_by_set_client_var_or_constants_count_as_set(tmp_path: Pat
     text = """\
 constants:
   greeting = "Привет"
+any -> start
+  new_client: yes
 
 block start
   calculator:
@@ -193,7 +201,8 @@ def test_scripts_report_every_statement() -> None:
 def test_variables_set_by_call_events_are_not_reported_unset(tmp_path: Path) -> None:
     flow = tmp_path / "calls.bot"
     flow.write_text(
-        "block start\n  message: #{call_outcome} #{call_talk_seconds} #{client_name}\n",
+        "block start\n  message: #{call_outcome} #{call_talk_seconds} #{client_name}\n"
+        "any -> start\n  new_client: yes\n",
         encoding="utf-8",
     )
     unset = [d.message for d in check_path(str(flow)) if d.code == "unset-variable"]

@@ -285,7 +285,8 @@ def test_place_calls_forwards_to_mango_through_the_config(tmp_path: Path) -> Non
             "block start\n"
             "  calculator:\n"
             "    r = mango_employee_call('219', '+7 900 444-33-22')\n"
-            "  message: #{r['result']} #{r['command_id'] != None}\n",
+            "  message: #{r['result']} #{r['command_id'] != None}\n"
+            "any -> start\n  new_client: yes\n",
             encoding="utf-8",
         )
         config = tmp_path / "botlang.toml"

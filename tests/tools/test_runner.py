@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from botlang.testing import run_file, run_paths
 from botlang.testing.format import parse_test_source
 
@@ -44,7 +46,9 @@ block thanks
 
 
 def write(tmp_path: Path, test: str, bot: str = CALLBACK_BOT) -> Path:
-    (tmp_path / "bot.bot").write_text(bot, encoding="utf-8")
+    """A test beside its bot, whose new clients start in block ``start``."""
+    greeted = f"{bot.rstrip()}\nany -> start\n  new_client: yes\n"
+    (tmp_path / "bot.bot").write_text(greeted, encoding="utf-8")
     path = tmp_path / "bot.bottest"
     path.write_text(test, encoding="utf-8")
     return path
@@ -238,3 +242,93 @@ def test_the_command_without_tests_fails(tmp_path: Path) -> None:
     done = botlang_test(str(tmp_path))
     assert done.returncode == 1
     assert "no bot tests" in done.stderr
+
+
+BUTTONS_BOT = """\
+block start
+  message: Звонок?
+  buttons:
+    - Сайт
+      url: https://example.com
+  -> call
+    exact: Да
+    button: yes
+    line: 0
+  -> start
+    exact: Нет
+    button: yes
+    line: 0
+
+block call
+  message: Звоним
+  buttons: [{"text": "Оплатить", "callback": "paid_1"}]
+  -> paid
+    on: callback
+    exact: paid_1
+
+block paid
+  message: Оплачено
+"""
+
+
+def test_buttons_are_asserted_and_pressed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+test: presses
+  > привет
+  < Звонок?
+  [Да] [Нет]
+  [Сайт]
+  press Да
+  < Звоним
+  [Оплатить]
+  press Оплатить
+  < Оплачено
+""",
+        BUTTONS_BOT,
+    )
+    assert failures(path) == []
+
+
+def test_different_buttons_fail_with_both_rows(tmp_path: Path) -> None:
+    path = write(tmp_path, "test: rows\n  > привет\n  < Звонок?\n  [Да]\n", BUTTONS_BOT)
+    (failure,) = failures(path)
+    assert failure.splitlines() == [
+        f"{path}:3: in test 'rows': the buttons of this answer differ from the test",
+        "  > привет  (line 2)",
+        "  - [Да]",
+        "  + [Да] [Нет]",
+        "  + [Сайт]",
+        "  (- as the test expects, + as the bot showed)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("step", "words"),
+    [
+        ("press Может быть", "no button 'Может быть' on offer; the last turn showed: [Да] [Нет]"),
+        ("press Сайт", "'Сайт' opens a link (https://example.com); it sends nothing"),
+    ],
+)
+def test_a_press_that_cannot_be_made_fails(tmp_path: Path, step: str, words: str) -> None:
+    path = write(tmp_path, f"test: press\n  > привет\n  < ...\n  {step}\n", BUTTONS_BOT)
+    (failure,) = failures(path)
+    assert f"{path}:4: in test 'press': cannot press" in failure and words in failure
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("test: t\n  [Да]\n", "put them under a '< text' line"),
+        ("test: t\n  > x\n  <\n", "'[..]' lines below it"),
+        ("test: t\n  > x\n  < y\n  [Да] oops\n", "written '[label] [label]'"),
+        ("test: t\n  press\n", "'press' needs a button's label"),
+        ("test: t\n  press Где at north\n", "'press LABEL at LATITUDE LONGITUDE'"),
+    ],
+)
+def test_button_lines_that_are_wrong(tmp_path: Path, text: str, words: str) -> None:
+    from botlang.testing.format import parse_test_source
+
+    parsed = parse_test_source(text, tmp_path / "t.bottest")
+    assert parsed.errors and words in parsed.errors[0].message

@@ -35,6 +35,8 @@ SYSTEM_VARIABLES = (
     "phone",
     "next_day",
 )
+# System variables a script may also assign (Salebot's writable service variables).
+WRITABLE_SYSTEM_VARIABLES = frozenset({"phone"})
 
 
 def check_name(name: str, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -116,7 +118,7 @@ class Environment:
 
     def assign(self, scope: str, name: str, value: Any) -> None:
         """Set ``name`` in ``scope`` ('deal', 'client' or 'project'), enforcing the limits."""
-        if name in self.system:
+        if name in self.system and name not in WRITABLE_SYSTEM_VARIABLES:
             raise ScriptError(f"'{name}' is a system variable and cannot be assigned")
         target = self.scopes[scope]
         if len(name) > self.limits.max_variable_name_chars:
