@@ -806,9 +806,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run_repl)
 
 
-def _telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path | None]:
-    """The REPL's telephony (recording; forwarding to Mango with --place-calls) and the
-    flow named by --config. Raises ValueError with a message for the user."""
+def telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path | None]:
+    """The telephony of the REPL and the studio (recording; forwarding to Mango with
+    --place-calls) and the flow named by --config. Raises ValueError with a message for the
+    user."""
     if args.place_calls and not args.config:
         raise ValueError("--place-calls needs --config with a [mango] section")
     if not args.config:
@@ -836,7 +837,7 @@ def _telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path 
 def run_repl(args: argparse.Namespace) -> int:
     """Handler of ``botlang repl``."""
     try:
-        telephony, flow = _telephony_from(args)
+        telephony, flow = telephony_from(args)
     except ValueError as exc:
         print(f"botlang repl: {exc}", file=sys.stderr)
         return 2
