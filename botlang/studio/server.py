@@ -176,8 +176,12 @@ def create_app(studio: Studio) -> Starlette:
 
         return endpoint
 
+    async def no_icon(request: Request) -> Response:
+        return Response(status_code=204)
+
     routes = [
         Route("/", page),
+        Route("/favicon.ico", no_icon),
         Route("/api/state", state),
         Route("/api/version", version),
         *(Route(f"/api/{name}", action(h), methods=["POST"]) for name, h in ACTIONS.items()),
