@@ -123,8 +123,9 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    """A fresh tab; the test fails on any JavaScript error the page raises or logs."""
+def page(chromium: Any, serve: Any) -> Iterator[Any]:
+    """A fresh tab; the test fails on any JavaScript error the page raises or logs. (It
+    closes before the studios the test served stop, so its polling never sees them go.)"""
     tab = chromium.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(str(error)))

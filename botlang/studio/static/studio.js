@@ -365,7 +365,7 @@ function markDiagram(state) {
     paint(node);
   }
   const shown = studio.nodes.get(current);
-  if (shown) shown.scrollIntoView({ block: "nearest", inline: "nearest" });
+  if (shown) scrollToNode(shown, false);
   const box = document.getElementById("diagram");
   box.dataset.current = current || "";
 }
@@ -395,13 +395,27 @@ function paint(node) {
   }
 }
 
+// Scrolls the diagram's own box only (scrollIntoView would move the whole page too).
+function scrollToNode(node, center) {
+  const box = document.getElementById("diagram");
+  const outer = box.getBoundingClientRect();
+  const inner = node.getBoundingClientRect();
+  const top = inner.top - outer.top + box.scrollTop;
+  const left = inner.left - outer.left + box.scrollLeft;
+  const visible = top >= box.scrollTop && top + inner.height <= box.scrollTop + box.clientHeight &&
+    left >= box.scrollLeft && left + inner.width <= box.scrollLeft + box.clientWidth;
+  if (visible && !center) return;
+  box.scrollTop = top - (box.clientHeight - inner.height) / 2;
+  box.scrollLeft = left - (box.clientWidth - inner.width) / 2;
+}
+
 function focusBlock(block) {
   for (const [id, node] of studio.nodes) {
     node.classList.toggle("is-focus", id === block);
     paint(node);
   }
   const node = studio.nodes.get(block);
-  if (node) node.scrollIntoView({ block: "center", inline: "center" });
+  if (node) scrollToNode(node, true);
 }
 
 // -- rendering ------------------------------------------------------------------------------------
@@ -452,7 +466,10 @@ function caret(item) {
 }
 
 function located(item, severity) {
-  const head = `${item.where}: ${severity ? severity + ": " : ""}${item.message}`;
+  const flow = studio.state ? studio.state.flow : null;
+  const file = flow && item.file === flow.path ? flow.name : item.file;
+  const head = `${file}:${item.line}:${item.column}: ${severity ? severity + ": " : ""}` +
+    item.message;
   const show = item.block
     ? el("button", {
       type: "button", class: "link", text: t("show_block"),
@@ -465,8 +482,10 @@ function located(item, severity) {
 function renderProblems(diagnostics) {
   const pane = document.getElementById("problems-pane");
   const list = document.getElementById("problems");
+  const ordered = [...diagnostics].sort(
+    (a, b) => (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1));
   list.replaceChildren(
-    ...diagnostics.map((d) => el("li", { class: d.severity }, ...located(d, d.severity))),
+    ...ordered.map((d) => el("li", { class: d.severity }, ...located(d, d.severity))),
   );
   pane.hidden = diagnostics.length === 0;
 }
