@@ -378,3 +378,61 @@ def test_only_the_page_itself_can_post(flow_copy, serve) -> None:
         ).status_code
         == 400
     )
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_botlang_studio_serves_the_page_until_stopped(flow_copy) -> None:
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    flow = flow_copy("simple/simple.bot")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "botlang",
+            "studio",
+            str(flow),
+            "--port",
+            "0",
+            "--no-browser",
+            "--clock",
+            "2024-01-15 12:00",
+            "--lang",
+            "ru",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.match(r"botlang studio: (http://127\.0\.0\.1:\d+)/\?lang=ru  \(", line)
+        assert found, line
+        url = found.group(1)
+        state = httpx.post(url + "/api/say", json={"text": "привет"}, timeout=10).json()
+        assert state["client"]["block"] == "start"
+        assert state["clock"]["text"] == "2024-01-15 12:00"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert process.returncode == 0
+
+
+def test_botlang_studio_without_a_flow_says_so(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "botlang", "studio", str(tmp_path / "none.bot"), "--no-browser"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"botlang studio: {tmp_path / 'none.bot'} does not exist" in done.stderr
