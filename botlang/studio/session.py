@@ -29,6 +29,7 @@ from botlang.core.errors import BotlangError
 from botlang.core.runtime.values import to_json_ready
 from botlang.flow import Bot, Flow, FlowError, Turn
 from botlang.flow.model import ButtonAction
+from botlang.server.events import OUTCOMES as CALL_OUTCOMES
 from botlang.studio.timers import NoTimers, Timers
 from botlang.telephony import RecordingTelephony, codes
 from botlang.testing import Conversation, parse_clock, run_file
@@ -38,8 +39,8 @@ from botlang.testing.transcript import Transcript, clock_text, event_line, press
 from botlang.tools.checker import Diagnostic, check_flow_path
 from botlang.tools.graph import build_graph, to_mermaid
 
-# The callback texts botlang serve delivers when a call ends (server/events.py).
-CALL_EVENTS = ("answered", "busy", "no_answer", "rejected", "failed")
+# The callback texts botlang serve delivers when a Mango call ends.
+CALL_EVENTS: tuple[str, ...] = CALL_OUTCOMES
 # How far the clock control moves in one press, in seconds.
 CLOCK_STEPS = (60, 600, 3600, 86400)
 MAX_CHAT_ENTRIES = 2000  # older entries are dropped from the page (the transcript keeps all)
