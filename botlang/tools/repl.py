@@ -229,9 +229,9 @@ class Repl:
             self.say(f"(not delivered to a telephony-only client) {message.text}")
         for call in turn.calls:
             self.note_call(call.kind, call.args, call.result.result)
-        for error in turn.errors:
-            self.transcript.error(error)
-            self.fail(str(error))
+        for problem in turn.errors:
+            self.transcript.error(problem)
+            self.fail(str(problem))
         if not turn.messages and not turn.calls and not turn.errors:
             self.say("(no answer)")
 
