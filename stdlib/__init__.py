@@ -6,16 +6,23 @@ reference shows them.
 """
 
 from botlang.stdlib import (  # noqa: F401  (importing a module registers its functions)
+    buttons,
     core,
     dates,
     dicts,
     lists,
     math,
     regex,
+    salebot,
     strings,
     telephony,
     variables,
 )
+
+from botlang.core.builtins import REGISTRY
+
+# After every module has registered: Salebot names still missing are known, not typos.
+salebot.declare(REGISTRY)
 
 MODULES = (
     "core",
@@ -24,6 +31,7 @@ MODULES = (
     "regex",
     "lists",
     "dicts",
+    "buttons",
     "dates",
     "variables",
     "telephony",

@@ -1,4 +1,4 @@
-"""Dicts: keys and values as lists, key checks, values found by key at any depth, sorting.
+"""Dicts: keys and values as lists, key checks and positions, values by key, sorting, text.
 
 A dict argument may also be the JSON text of an object (as API answers often are). Keys
 are texts: a number given as a key is looked up as its text (1 → "1").
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from botlang.stdlib.lists import sort_key
+from botlang.stdlib.lists import sort_key, text_of
 
-from botlang.core.builtins import builtin
-from botlang.core.errors import ScriptError
+from botlang.core.builtins import CallContext, builtin
+from botlang.core.errors import LimitExceeded, ScriptError
 from botlang.core.runtime import values
 
 
@@ -81,3 +81,36 @@ def get_values_by_key(data: Any, key: Any) -> list[Any]:
 def sort_by_value(data: dict, desc: bool = False) -> dict[str, Any]:
     """A new dict with the items ordered by value, as sort() orders; desc=True reverses."""
     return dict(sorted(data.items(), key=lambda item: sort_key(item[1]), reverse=desc))
+
+
+@builtin("key_index")
+def key_index(data: dict | None, key: Any) -> int:
+    """The position of the key in the dict, counted from 0; -1 when the dict has no such key."""
+    name = _key(key)
+    for position, existing in enumerate(data or {}):
+        if existing == name:
+            return position
+    return -1
+
+
+@builtin("humanize")
+def humanize(
+    ctx: CallContext,
+    data: dict,
+    delimiter: str = ": ",
+    from_i: int = 0,
+    to_i: int | None = None,
+) -> str:
+    """The dict as text, one "key<delimiter>value" line per item, items from_i up to (not) to_i."""
+    limit = ctx.limits.max_string_chars
+    lines: list[str] = []
+    size = 0
+    for name, value in list(data.items())[from_i:to_i]:
+        line = f"{name}{delimiter}{text_of(ctx, 'humanize', value)}"
+        size += len(line) + (1 if lines else 0)
+        if size > limit:
+            raise LimitExceeded(
+                f"humanize(): the text would be longer than {limit:,} characters, the limit"
+            )
+        lines.append(line)
+    return "\n".join(lines)

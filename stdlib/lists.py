@@ -9,6 +9,7 @@ by value: numeric texts equal numbers ("5" and 5 are the same item).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,40 @@ def check_items(ctx: CallContext, name: str, size: int) -> None:
         raise LimitExceeded(
             f"{name}(): the result would have {size:,} items; the limit is {limit:,}"
         )
+
+
+def text_of(ctx: CallContext, name: str, value: Any) -> str:
+    """``value`` as text (lists and dicts as JSON), refusing one over the string limit.
+
+    The size is measured on the structure first, so a huge list is never serialised only to
+    be refused.
+    """
+    limit = ctx.limits.max_string_chars
+    size = 0
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is str:
+            size += len(node)
+        elif kind is list:
+            size += 2 * len(node) + 2  # brackets, ", " between items
+            stack.extend(node)
+        elif kind is dict:
+            size += 4 * len(node) + 2  # braces, ": " and ", "
+            for key, item in node.items():
+                size += len(key)
+                stack.append(item)
+        else:
+            size += 4  # None, True, a number: a few characters at least
+        if size > limit:
+            break
+    text = values.to_text(value) if size <= limit else None
+    if text is None or len(text) > limit:
+        raise LimitExceeded(
+            f"{name}(): the text of the value would be longer than {limit:,} characters, the limit"
+        )
+    return text
 
 
 def identity(value: Any) -> Any:
@@ -88,9 +123,12 @@ def in_array(arr: list | None, value: Any) -> bool:
     return any(eq(item, value) for item in _items(arr))
 
 
+NO_ITEMS: list[Any] = []  # arr_len() without an argument counts nothing (never changed)
+
+
 @builtin("arr_len")
-def arr_len(value: Any) -> int:
-    """The number of items of a list or dict; -1 for anything else (a text, a number, None)."""
+def arr_len(value: Any = NO_ITEMS) -> int:
+    """The number of items of a list or dict; -1 for anything else (text, None); arr_len() → 0."""
     if type(value) is str:
         value = values.json_container(value)
     if type(value) in (list, dict):
@@ -116,20 +154,39 @@ def count_occurrences(arr: list | None, value: Any) -> int:
 # ------------------------------------------------------------------ adding and removing
 
 
+def _element(ctx: CallContext, name: str, value: Any, as_json: bool) -> Any:
+    """What append/insert add: a list or dict as its JSON text unless ``as_json``, when a
+    JSON text is read as the value it holds (Salebot's "insert as JSON" flag)."""
+    kind = type(value)
+    if not as_json:
+        return text_of(ctx, name, value) if kind is list or kind is dict else value
+    if kind is not str:
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        raise ScriptError(
+            f"{name}(): the value is {values.describe_value(value)}, not JSON; "
+            "without the last argument True it is added as text"
+        ) from None
+
+
 @builtin("append")
-def append(ctx: CallContext, arr: list | None, value: Any) -> list[Any]:
-    """A new list: the list with the value added at the end (arr = append(arr, 5))."""
+def append(ctx: CallContext, arr: list | None, value: Any, as_json: bool = False) -> list[Any]:
+    """A new list with the value at the end; as_json=True adds a list or dict (or JSON) as one."""
     items = _items(arr)
     check_items(ctx, "append", len(items) + 1)
-    return [*items, value]
+    return [*items, _element(ctx, "append", value, as_json)]
 
 
 @builtin("insert")
-def insert(ctx: CallContext, arr: list | None, index: int, value: Any) -> list[Any]:
-    """A new list with the value inserted before position ``index`` (past the end: appended)."""
+def insert(
+    ctx: CallContext, arr: list | None, index: int, value: Any, as_json: bool = False
+) -> list[Any]:
+    """A new list with the value before position ``index`` (or last); as_json as in append."""
     items = list(_items(arr))
     check_items(ctx, "insert", len(items) + 1)
-    items.insert(index, value)
+    items.insert(index, _element(ctx, "insert", value, as_json))
     return items
 
 
@@ -181,8 +238,17 @@ def remove_duplicates(arr: list | None) -> list[Any]:
 
 
 @builtin("sort")
-def sort(arr: list | None, desc: bool = False) -> list[Any]:
-    """A new sorted list: numbers, dates, times, then texts A→Z in any case; desc=True reverses."""
+def sort(arr: Any, desc: bool = False) -> list[Any] | dict[str, Any]:
+    """A sorted list (numbers, dates, times, texts A→Z) or a dict by key; desc=True reverses."""
+    if type(arr) is str:
+        parsed = values.json_container(arr)
+        arr = arr if parsed is None else parsed
+    if type(arr) is dict:
+        return dict(sorted(arr.items(), key=lambda item: sort_key(item[0]), reverse=desc))
+    if arr is not None and type(arr) is not list:
+        raise ScriptError(
+            f"sort(): parameter 'arr' must be a list or a dict, got {values.describe_value(arr)}"
+        )
     return sorted(_items(arr), key=sort_key, reverse=desc)
 
 
@@ -202,7 +268,8 @@ def sum_array(arr: list | None) -> int | float:
         number = values.as_number(item)
         if number is None:
             raise ScriptError(
-                f"sum_array(): item {position} is {values.describe_value(item)}, not a number"
+                f"sum_array(): array has unsupported elements: item {position} is "
+                f"{values.describe_value(item)}, not a number"
             )
         total += number
     if type(total) is float and (total != total or total in (float("inf"), float("-inf"))):
@@ -225,3 +292,64 @@ def cross_arr(arr: list | None, other: list | None) -> list[Any]:
     """The items the two lists have in common, each once, in the first list's order."""
     included = {identity(item) for item in _items(other)}
     return [item for item in unique(_items(arr)) if identity(item) in included]
+
+
+# ------------------------------------------------------------------ text and order
+
+
+def _is_given(value: Any) -> bool:
+    """Salebot's "pass any value" switches: off for nothing, an empty text, False or 0."""
+    return not (value is None or value == "" or value is False or value == 0)
+
+
+@builtin("massive_to_text")
+def massive_to_text(
+    ctx: CallContext,
+    massive: list | None,
+    header: str = "",
+    numbered: Any = None,
+    delimiter1: str = ";",
+    delimiter2: str = ")",
+) -> str:
+    """The list as text: the header, then one item a line ending in delimiter1 ("1) a;")."""
+    lines = [header] if header else []
+    number = _is_given(numbered)
+    limit = ctx.limits.max_string_chars
+    size = len(header)
+    for position, item in enumerate(_items(massive), 1):
+        text = text_of(ctx, "massive_to_text", item)
+        line = f"{position}{delimiter2} {text}{delimiter1}" if number else f"{text}{delimiter1}"
+        size += len(line) + (1 if lines else 0)  # the line and the newline before it
+        if size > limit:  # checked as it grows: a long list never builds a huge text
+            raise LimitExceeded(
+                f"massive_to_text(): the text would be longer than {limit:,} characters, the limit"
+            )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@builtin("shuffle_massive")
+def shuffle_massive(ctx: CallContext, massive: list | None) -> list[Any]:
+    """A new list with the same items in a random order."""
+    items = list(_items(massive))
+    ctx.rng.shuffle(items)
+    return items
+
+
+_VARIABLE_NAME = re.compile(r"[^\W\d]\w*\Z")
+
+
+@builtin("unpack_list")
+def unpack_list(ctx: CallContext, array: list | None, var_name: str = "var") -> None:
+    """Set deal variables var1, var2, … (or var_name1, …) to the list's items; returns None."""
+    if not _VARIABLE_NAME.match(var_name):
+        raise ScriptError(
+            f"unpack_list(): parameter 'var_name' must be a variable name (letters, digits "
+            f"and _, not starting with a digit), got {values.describe_value(var_name)}"
+        )
+    env = ctx.env
+    if env is None:
+        raise ScriptError("unpack_list(): sets variables, so it runs only inside a script")
+    for position, item in enumerate(_items(array), 1):
+        env.assign_deal(f"{var_name}{position}", item)
+    return None

@@ -1,7 +1,8 @@
-"""Math: rounding, powers and roots, trigonometry, random numbers, number checks, hashes.
+"""Math: rounding, powers and roots, trigonometry, distances, number checks, hashes.
 
 Arguments that are numbers accept numeric texts too ("5" acts as 5). ``int`` lives with the
-core conversions.
+core conversions. The constants ``E`` and ``PI`` can be read by every script (a variable of
+the same name wins over them).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from botlang.core.builtins import CallContext, Number, builtin
+from botlang.core.builtins import CallContext, Number, builtin, constant
 from botlang.core.errors import BotlangError, LimitExceeded, ScriptError
 from botlang.core.runtime import ops, values
+
+constant("E", math.e, "Euler's number e, 2.718281828459045 (log(E) → 1).", module=__name__)
+constant("PI", math.pi, "The number π, 3.141592653589793.", module=__name__)
 
 # ------------------------------------------------------------------ rounding
 
@@ -53,6 +57,60 @@ def round_(x: Number, digits: int = 0) -> int | float:
     if digits <= 0:
         return int(rounded)
     return float(rounded)
+
+
+def _finite(name: str, value: float) -> float:
+    if math.isinf(value) or math.isnan(value):
+        raise ScriptError(f"{name}(): the result is too large")
+    return value
+
+
+@builtin("customizable_round_multiply")
+def customizable_round_multiply(a: Number, b: Number, count: int) -> int | float:
+    """a × b rounded to ``count`` places (customizable_round_multiply(1.275, 5.822, 2) → 7.42)."""
+    try:
+        product = a * b
+    except OverflowError:
+        raise ScriptError("customizable_round_multiply(): the result is too large") from None
+    if type(product) is float:
+        _finite("customizable_round_multiply", product)
+    return round_(product, count)
+
+
+@builtin("customizable_round_division")
+def customizable_round_division(a: Number, b: Number, count: int) -> int | float:
+    """a ÷ b rounded to ``count`` places (customizable_round_division(1.275, 5.822, 3) → 0.219)."""
+    if b == 0:
+        raise ScriptError("customizable_round_division(): division by zero")
+    try:
+        quotient = a / b
+    except OverflowError:
+        raise ScriptError("customizable_round_division(): the result is too large") from None
+    if type(a) is int and type(b) is int and a % b == 0:
+        return round_(a // b, count)
+    return round_(quotient, count)
+
+
+@builtin("int_to_string")
+def int_to_string(ctx: CallContext, number: Number, delimiter: str = " ") -> str:
+    """The number as text with its thousands set apart by ``delimiter`` (1234567 → "1 234 567")."""
+    text = values.format_number(number)
+    if not text[-1:].isdigit() or "e" in text:  # inf, nan, 1e+20: nothing to group
+        return text
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, fraction = text.lstrip("-").partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    size = len(text) + (len(groups) - 1) * len(delimiter)
+    limit = ctx.limits.max_string_chars
+    if size > limit:
+        raise LimitExceeded(
+            f"int_to_string(): the result would be {size:,} characters long; the limit is {limit:,}"
+        )
+    return sign + delimiter.join(groups) + dot + fraction
 
 
 # ------------------------------------------------------------------ powers and roots
@@ -198,6 +256,41 @@ def acos(x: Number) -> float:
 def atan(x: Number) -> float:
     """The arc tangent of x, in radians."""
     return math.atan(x)
+
+
+@builtin("atan2")
+def atan2(y: Number, x: Number) -> float:
+    """The angle of the point (x, y) from the x axis, in radians (atan2(1, 1) → 0.785398…)."""
+    return math.atan2(y, x)
+
+
+@builtin("pyt")
+def pyt(a: Number, b: Number) -> float:
+    """√(a² + b²), the hypotenuse of a right triangle (pyt(5, 2) → 5.385164807134504)."""
+    return _finite("pyt", math.hypot(a, b))
+
+
+# The Earth's radius Salebot's distance() uses: it reproduces the documented example exactly.
+EARTH_RADIUS_KM = 6373.0088
+
+
+@builtin("distance")
+def distance(lat1: Number, lon1: Number, lat2: Number, lon2: Number) -> float:
+    """Kilometres between two points given by latitude and longitude in degrees (great circle)."""
+    for name, value, bound in (
+        ("lat1", lat1, 90),
+        ("lon1", lon1, 180),
+        ("lat2", lat2, 90),
+        ("lon2", lon2, 180),
+    ):
+        if not -bound <= value <= bound:
+            raise ScriptError(f"distance(): {name} must be from -{bound} to {bound}, got {value}")
+    phi1, lam1, phi2, lam2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    a = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin((lam2 - lam1) / 2) ** 2
+    )
+    return EARTH_RADIUS_KM * 2 * math.atan2(math.sqrt(a), math.sqrt(1 - a))
 
 
 @builtin("fac")

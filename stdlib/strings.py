@@ -1,5 +1,8 @@
 """Strings: slicing, searching, case, replacing, splitting, phone numbers, encodings, HMAC.
 
+Also the two functions Salebot's strings page documents: ``tg_escape`` (Telegram markup) and
+``select_random_from_list``.
+
 Every argument is read as text the way a message shows it (5 → "5", None → ""), so
 numbers and texts mix freely. No function makes a text longer than the string limit.
 """
@@ -60,8 +63,8 @@ def endswith(text: str, suffix: str) -> bool:
 
 
 @builtin("contains")
-def contains(text: Any, part: Any, case_sensitive: bool = False) -> bool:
-    """Whether ``part`` is in the text (or a list's item); case is ignored unless case_sensitive."""
+def contains(text: Any, part: Any, case_sensitive: bool = True) -> bool:
+    """Whether ``part`` is in the text (or is a list's item); case_sensitive=False ignores case."""
     if type(text) is list:
         if case_sensitive:
             return any(eq(item, part) for item in text)
@@ -132,9 +135,9 @@ def replace(ctx: CallContext, text: str, old: str, new: str, count: int = -1) ->
 
 
 @builtin("splitter")
-def splitter(ctx: CallContext, text: str, sep: str | None = None, maxsplit: int = -1) -> list[str]:
-    """The text cut at each ``sep`` into a list (at most ``maxsplit`` cuts); no sep: at spaces."""
-    parts = text.split(sep or None, maxsplit)
+def splitter(ctx: CallContext, text: str, sep: str | None = None, n: int = 0) -> list[str]:
+    """The text cut at each ``sep`` into a list of at most ``n`` items (0: all); no sep: spaces."""
+    parts = text.split(sep or None, n - 1 if n > 0 else -1)
     limit = ctx.limits.max_collection_items
     if len(parts) > limit:
         raise LimitExceeded(
@@ -220,3 +223,28 @@ def hmac_hexdigest(ctx: CallContext, key: str, message: str, algorithm: str = "s
     key_bytes = hash_input(ctx, "hmac_hexdigest", key)
     data = hash_input(ctx, "hmac_hexdigest", message)
     return hmac.new(key_bytes, data, getattr(hashlib, name)).hexdigest()
+
+
+# ------------------------------------------------------------------ Telegram markup
+
+# The characters Telegram's MarkdownV2 reserves, in the order Salebot's documentation lists them.
+TG_RESERVED = "_*[]()~`>#+-=|{}.!"
+_TG_ESCAPES = str.maketrans({c: "\\" + c for c in TG_RESERVED})
+
+
+@builtin("tg_escape")
+def tg_escape(ctx: CallContext, text: str) -> str:
+    """The text with a backslash before each of _ * [ ] ( ) ~ ` > # + - = | { } . ! (Telegram)."""
+    check_text(ctx, "tg_escape", len(text) + sum(text.count(c) for c in TG_RESERVED))
+    return text.translate(_TG_ESCAPES)
+
+
+# ------------------------------------------------------------------ random choice
+
+
+@builtin("select_random_from_list")
+def select_random_from_list(ctx: CallContext, array: list) -> Any:
+    """One item of the list picked at random (select_random_from_list(["a", "b"]) → "a" or "b")."""
+    if not array:
+        raise ScriptError("select_random_from_list(): the list is empty")
+    return ctx.rng.choice(array)

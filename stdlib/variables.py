@@ -11,6 +11,7 @@ from typing import Any
 
 from botlang.core.builtins import CallContext, ClientAccess, builtin
 from botlang.core.errors import BotlangError, LimitExceeded, ScriptError
+from botlang.core.runtime import values
 
 
 def _clients(ctx: CallContext, name: str) -> ClientAccess:
@@ -56,3 +57,25 @@ def set_client_var(ctx: CallContext, client_id: str, name: str, value: Any) -> N
     who = _required("set_client_var", "client_id", client_id)
     var = _required("set_client_var", "name", name)
     _through_store("set_client_var", lambda: clients.set_client_var(who, var, value))
+
+
+@builtin("get_client_vars")
+def get_client_vars(ctx: CallContext, client_id: str, names: list) -> dict[str, Any]:
+    """Several client variables of client ``client_id`` as a dict name → value (None when unset)."""
+    clients = _clients(ctx, "get_client_vars")
+    who = _required("get_client_vars", "client_id", client_id)
+    wanted = [_required("get_client_vars", "names", values.to_text(n)) for n in names]
+    return {
+        name: _through_store("get_client_vars", lambda n=name: clients.get_client_var(who, n))
+        for name in wanted
+    }
+
+
+@builtin("set_client_vars")
+def set_client_vars(ctx: CallContext, client_id: str, variables: dict) -> None:
+    """Set several client variables of client ``client_id`` from a dict (or its JSON text)."""
+    clients = _clients(ctx, "set_client_vars")
+    who = _required("set_client_vars", "client_id", client_id)
+    for name, value in variables.items():
+        var = _required("set_client_vars", "variables", name)
+        _through_store("set_client_vars", lambda v=var, x=value: clients.set_client_var(who, v, x))

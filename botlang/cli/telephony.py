@@ -46,7 +46,27 @@ def register_mango_sim(subparsers: Any) -> None:
     parser.add_argument(
         "--outcome",
         default="answered",
-        help=f"how calls end: a result code or one of {', '.join(codes.OUTCOMES)}",
+        help="how the client's side of calls ends: a result code or one of "
+        f"{', '.join(codes.OUTCOMES)}",
+    )
+    parser.add_argument(
+        "--employee-outcome",
+        default="answered",
+        help="how the employee's side ends (the leg rung before the client is dialled); "
+        "anything but answered and the client is never dialled",
+    )
+    parser.add_argument(
+        "--delivery",
+        default="ordered",
+        choices=("ordered", "parallel", "shuffled"),
+        help="post events one at a time in order, each leg in order but the legs at once "
+        "(as Mango does), or every leg event at once in random order",
+    )
+    parser.add_argument(
+        "--no-record",
+        dest="record",
+        action="store_false",
+        help="do not record answered calls (no events/recording, events/record/added)",
     )
     parser.add_argument("--talk-seconds", type=int, default=30, help="length of answered calls")
     parser.add_argument(

@@ -43,10 +43,21 @@ class CallContext:
     """What a builtin may see of the current run. Nothing else of the host is reachable.
 
     ``steps`` counts statements and calls against ``limits.max_steps``; ``output`` collects
-    what ``print`` shows.
+    what ``print`` shows; ``env`` is the running script's variables (an ``Environment``, set
+    while a script or expression runs against one; None for a plain mapping).
     """
 
-    __slots__ = ("_rng", "client_id", "clients", "clock", "limits", "output", "steps", "telephony")
+    __slots__ = (
+        "_rng",
+        "client_id",
+        "clients",
+        "clock",
+        "env",
+        "limits",
+        "output",
+        "steps",
+        "telephony",
+    )
 
     def __init__(
         self,
@@ -66,6 +77,7 @@ class CallContext:
         self.client_id = client_id
         self.steps = 0
         self.output: list[str] = []
+        self.env: Any = None
 
     @property
     def rng(self) -> random.Random:
@@ -223,12 +235,28 @@ def _kind_of(annotation: Any) -> tuple[str, bool]:
     return "any", True
 
 
+@dataclass(frozen=True)
+class Constant:
+    """A named value every script can read (``E``, ``PI``); a variable of that name wins."""
+
+    name: str
+    value: Any
+    doc: str
+    module: str  # the defining Python module (botlang.stdlib.math)
+
+
 class Registry:
-    """Name → Builtin. The compiler resolves calls against one registry."""
+    """Name → Builtin. The compiler resolves calls against one registry.
+
+    It also holds the named constants and the names of functions other platforms provide
+    that botlang does not (so a call to one is explained, not taken for a typo).
+    """
 
     def __init__(self) -> None:
         self._by_name: dict[str, Builtin] = {}
         self._primary: dict[str, Builtin] = {}
+        self.constants: dict[str, Constant] = {}
+        self._unprovided: dict[str, str] = {}
 
     def add(self, fn: Builtin) -> Builtin:
         for name in fn.names:
@@ -242,10 +270,27 @@ class Registry:
     def get(self, name: str) -> Builtin | None:
         return self._by_name.get(name)
 
+    def add_constant(self, constant: Constant) -> Constant:
+        if constant.name in self.constants:
+            raise ValueError(f"constant {constant.name!r} is registered twice")
+        self.constants[constant.name] = constant
+        return constant
+
+    def declare_unprovided(self, name: str, reason: str) -> None:
+        """Explain calls to ``name``, a function known elsewhere that botlang does not have."""
+        self._unprovided[name] = reason
+
+    def unprovided(self, name: str) -> str | None:
+        """Why ``name`` is not available, when it is a declared unprovided function."""
+        return None if name in self._by_name else self._unprovided.get(name)
+
     def call_problem(self, name: str, argc: int) -> str | None:
         """Why ``name(...)`` with ``argc`` arguments cannot be called, or None when it can."""
         fn = self._by_name.get(name)
         if fn is None:
+            reason = self._unprovided.get(name)
+            if reason is not None:
+                return f"unknown function '{name}': {reason}"
             import difflib
 
             hint = difflib.get_close_matches(name, self.names(), n=1)
@@ -325,6 +370,13 @@ def builtin(
         return func
 
     return register
+
+
+def constant(
+    name: str, value: Any, doc: str, *, module: str, registry: Registry | None = None
+) -> None:
+    """Register a named constant: ``constant("PI", math.pi, "π.", module=__name__)``."""
+    (registry or REGISTRY).add_constant(Constant(name, value, doc, module))
 
 
 def load_stdlib() -> Registry:

@@ -190,6 +190,9 @@ class _CodeGen:
         if isinstance(node, ast.Literal):
             return self.constant(node.value)
         if isinstance(node, ast.Name):
+            known = self.registry.constants.get(node.name)
+            if known is not None:  # a variable of the same name wins, as in Salebot
+                return f"_get({node.name!r}, {self.constant(known.value)})"
             return f"_get({node.name!r})"
         if isinstance(node, ast.Binary):
             p = self.position(node.line, node.column)
@@ -387,6 +390,7 @@ class Program:
                 source=self.source,
                 filename=self.filename,
             )
+        ctx.env = env
         self._function(env.view.get, env, ctx)
 
     def run(
@@ -422,6 +426,7 @@ class Expression:
         self.needs_context = any(isinstance(n, ast.Call) for n in ast.walk(node))
 
     def evaluate_in(self, env: Environment, ctx: CallContext) -> Any:
+        ctx.env = env
         return self._function(env.view.get, env, ctx)
 
     def evaluate(
@@ -429,6 +434,8 @@ class Expression:
     ) -> Any:
         if context is None and self.needs_context:
             context = CallContext()
+        elif context is not None:
+            context.env = None  # a plain mapping: no script variables to reach
         return self._function(variables.get if variables is not None else _EMPTY.get, None, context)
 
 

@@ -288,9 +288,11 @@ def _call_loops(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
 
 def _unset_variables(flow: Flow, pieces: list[_Piece]) -> list[Diagnostic]:
     """Warn once for each variable that is read but never assigned anywhere in the flow."""
+    from botlang.core.builtins import load_stdlib
     from botlang.telephony import CALL_VARIABLES
 
     assigned = set(RUNTIME_VARIABLES) | set(CALL_VARIABLES) | set(flow.constants)
+    assigned |= set(load_stdlib().constants)  # E, PI
     assigned.update(a.save_name for a in flow.arrows() if a.save_name is not None)
     if any(b.action is ButtonAction.LOCATION for blk in flow.blocks.values() for b in blk.buttons):
         assigned.update(LOCATION_VARIABLES)

@@ -9,9 +9,12 @@ so a newer Mango payload is never refused for carrying more.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from botlang.clients.phones import InvalidPhone, normalize_phone
 
 
 def _loose_int(value: Any) -> Any:
@@ -62,18 +65,69 @@ class MangoModel(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+class PartyKind(StrEnum):
+    """What one side of a call is, as far as the client is concerned."""
+
+    EMPLOYEE = "employee"  # has an ``extension``: an employee, whatever its ``number``
+    GROUP = "group"  # a group (``acd_group``) with no particular employee yet
+    SIP = "sip"  # a SIP address (``sip:219@vpbx….mangosip.ru``): a device, never a client
+    PHONE = "phone"  # a phone number by the product's rule: the client's side
+    OTHER = "other"  # a number that is none of those (hidden caller id, a short number)
+    NONE = "none"  # nothing at all
+
+
+def is_sip_uri(number: str) -> bool:
+    """``sip:…``/``sips:…`` or anything with an ``@``: an address, not a phone number."""
+    lowered = number.strip().lower()
+    return lowered.startswith(("sip:", "sips:")) or "@" in lowered
+
+
+def phone_or_none(number: str | None) -> str | None:
+    """``number`` normalised as a phone (``79004443322``), or None if it is not one.
+
+    The product's rule: digits only, country code first, 11 digits or more; a SIP URI is
+    never a phone, even when its user part is made of digits.
+    """
+    if number is None or is_sip_uri(number):
+        return None
+    try:
+        return normalize_phone(number)
+    except InvalidPhone:
+        return None
+
+
 class Party(MangoModel):
-    """One side of a call: an employee (``extension``) and/or a phone ``number``."""
+    """One side of a call: an employee (``extension``) and/or a ``number`` — a phone, a SIP
+    URI or the line's own number. Leg 2 of a callback names the leg it was taken from."""
 
     extension: LooseStr = None
     number: LooseStr = None
     line_number: LooseStr = None
     acd_group: LooseStr = None
+    taken_from_call_id: LooseStr = None
+
+    @property
+    def kind(self) -> PartyKind:
+        """Employee, group, SIP address, phone, other or nothing (see :class:`PartyKind`)."""
+        if self.extension is not None:
+            return PartyKind.EMPLOYEE
+        if self.number is None:
+            return PartyKind.GROUP if self.acd_group is not None else PartyKind.NONE
+        if is_sip_uri(self.number):
+            return PartyKind.SIP
+        if self.acd_group is not None:
+            return PartyKind.GROUP
+        return PartyKind.PHONE if phone_or_none(self.number) is not None else PartyKind.OTHER
+
+    @property
+    def phone(self) -> str | None:
+        """The client's phone number on this side (normalised), or None if it is not one."""
+        return phone_or_none(self.number) if self.kind is PartyKind.PHONE else None
 
     @property
     def is_external(self) -> bool:
         """A phone number with no employee behind it: the client's side."""
-        return self.extension is None and self.number is not None
+        return self.kind is PartyKind.PHONE
 
 
 def _party(value: Any) -> Any:
@@ -127,13 +181,87 @@ class CommandResult(MangoModel):
     result: RequiredInt
 
 
-class AnyEvent(MangoModel):
-    """Any other delivery (``events/recording``, ``events/sms``...): a JSON object."""
+def _field(event: MangoModel, name: str) -> Any:
+    """A field at the top level, else inside ``data`` (where some notifications nest it)."""
+    extra = event.model_extra or {}
+    value = extra.get(name)
+    data = extra.get("data")
+    if value is None and isinstance(data, dict):
+        value = data.get(name)
+    try:
+        return _loose_str(value)
+    except ValueError:  # an object, a list, true/false: not an id
+        return None
+
+
+class Notification(MangoModel):
+    """Any other ``events/...`` delivery: a JSON object, possibly about a call.
+
+    Mango's notifications beyond calls and summaries (recordings, recognition, DTMF, SMS)
+    carry their ids loosely — ``entry_id``, ``call_id``, ``recording_id`` at the top level
+    or inside ``data`` — so none of them is required: such a delivery is verified, stored
+    and acknowledged whatever it carries, and applied to a client when it names a call.
+    """
+
+    @property
+    def entry_id(self) -> str | None:
+        return _field(self, "entry_id")
+
+    @property
+    def call_id(self) -> str | None:
+        return _field(self, "call_id")
+
+    @property
+    def recording_id(self) -> str | None:
+        return _field(self, "recording_id")
+
+
+class RecordingEvent(Notification):
+    """``events/recording``: a recording of a call leg started, continued or completed."""
+
+    recording_state: LooseStr = None  # Started | Continued | Completed
+    seq: LooseInt = None
+    timestamp: LooseInt = None
+    completion_code: LooseInt = None
+
+
+class RecordAdded(Notification):
+    """``events/record/added``: a recording is stored and can be downloaded."""
+
+
+class RecordTagged(Notification):
+    """``events/record/tagged``: a recording was tagged (speech analytics)."""
+
+
+class RecognizedOffline(Notification):
+    """``events/recognized/offline``: speech recognition of a recording is done."""
+
+
+class DtmfEvent(Notification):
+    """``events/dtmf``: digits dialled during a call."""
+
+    dtmf: LooseStr = None
+    seq: LooseInt = None
+    timestamp: LooseInt = None
+
+
+class SmsEvent(MangoModel):
+    """``events/sms``: what became of an SMS sent by ``commands/sms``."""
+
+    command_id: LooseStr = None
+    timestamp: LooseInt = None
+    reason: LooseInt = None  # a result code: 1000 delivered, 43xx not
 
 
 MODELS: dict[str, type[MangoModel]] = {
     "events/call": CallEvent,
     "events/summary": CallSummary,
+    "events/recording": RecordingEvent,
+    "events/record/added": RecordAdded,
+    "events/record/tagged": RecordTagged,
+    "events/recognized/offline": RecognizedOffline,
+    "events/dtmf": DtmfEvent,
+    "events/sms": SmsEvent,
 }
 
 
@@ -143,4 +271,4 @@ def model_for(kind: str) -> type[MangoModel]:
         return MODELS[kind]
     if kind.startswith("result/"):
         return CommandResult
-    return AnyEvent
+    return Notification

@@ -6,12 +6,16 @@ strings it together with the inbox.
 Paths under ``/mango_webhook/<api key>/``:
 
 - ``events/call``, ``events/summary``: call events, stored and applied to the client;
-- ``result/<command>`` (``result/callback``, ``result/callback_group``...): a command's
-  outcome, stored; a failed call command is reported to the client who placed it;
-- other ``events/<name>`` (``events/recording``, ``events/dtmf``, ``events/sms``...):
-  verified, stored and acknowledged, with no effect on clients;
+- ``result/<command>`` (``result/callback``, ``result/callback_group``,
+  ``result/call/hangup``...): a command's outcome, stored; a failed call command is
+  reported to the client who placed it;
+- ``events/recording``, ``events/record/added``: stored; a finished recording is shown to
+  the client of its call (``call_record_id``);
+- other ``events/<name>`` and ``events/<group>/<name>`` (``events/record/tagged``,
+  ``events/recognized/offline``, ``events/dtmf``, ``events/sms``...): verified, stored and
+  acknowledged;
 - ``ping``: verified and acknowledged, not stored;
-- anything else: 404.
+- anything else (``events/call/extra``: a path below an event that has none): 404.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ from botlang.server.models import CallEvent, CallSummary, CommandResult, MangoMo
 FORM_FIELDS = ("vpbx_api_key", "sign", "json")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 PING = "ping"
-_KIND = re.compile(r"(events/[a-z0-9_]+|result(/[a-z0-9_]+)+)")
+_KIND = re.compile(r"events(/[a-z0-9_]+){1,2}|result(/[a-z0-9_]+)+")
+# Events with no notifications below them: ``events/call/x`` is not a Mango path.
+_LEAF_EVENTS = frozenset(
+    {"events/call", "events/summary", "events/recording", "events/dtmf", "events/sms"}
+)
 _KEY_MAX = 400  # the store allows 500; longer ids are hashed
 
 
@@ -43,7 +51,12 @@ def classify(path: str) -> str | None:
     path = path.strip("/")
     if path == PING:
         return PING
-    return path if _KIND.fullmatch(path) else None
+    if not _KIND.fullmatch(path):
+        return None
+    parent = path.rsplit("/", 1)[0]
+    if path.count("/") == 2 and path.startswith("events/") and parent in _LEAF_EVENTS:
+        return None
+    return path
 
 
 def parse_form(body: bytes, content_type: str | None) -> dict[str, str]:

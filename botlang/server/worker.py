@@ -1,9 +1,10 @@
 """The worker: takes events from the durable inbox and applies them to clients.
 
 One event is applied in one store transaction — the flow turn's own — together with the
-call's ``seq`` bookkeeping, the event's "done" mark and (with an outbox) the turn's
-messages for the client, so it takes effect exactly once even if the process dies at any
-point: an event not marked done is handed out again (after its lease,
+call model's update of the client's ``call_*`` variables (:mod:`botlang.server.events`,
+which orders each leg's events by ``seq`` itself), the event's "done" mark and (with an
+outbox) the turn's messages for the client, so it takes effect exactly once even if the
+process dies at any point: an event not marked done is handed out again (after its lease,
 :attr:`botlang.store.Store.inbox_lease_seconds`) and re-applied from scratch, because
 nothing of the first attempt was committed.
 """
@@ -21,7 +22,7 @@ from botlang.clients.phones import InvalidPhone
 from botlang.core.errors import BotlangError
 from botlang.flow.session import FROM_TELEPHONY, TurnRequest
 from botlang.server.events import CallUpdate, update_for
-from botlang.server.inbox import Stale, StoreGate
+from botlang.server.inbox import StoreGate
 from botlang.server.logs import log
 from botlang.server.outbox import OUTBOX_KIND, log_messages, outgoing_message
 from botlang.server.webhook import BadDelivery, parse_event
@@ -177,7 +178,7 @@ class Worker:
         except BadDelivery as exc:
             self._finish(item, str(exc))
             return "failed", "invalid event"
-        update = update_for(event)
+        update = update_for(event, item.kind)
         if update is None:
             self._finish(item)
             return "stored", None
@@ -188,6 +189,13 @@ class Worker:
         return self._apply_to(item, update, client)
 
     def _client_for(self, update: CallUpdate) -> ClientRecord | None:
+        """The client an event is about: the one on the call (``call_entry_id``), else the
+        one whose command placed it (``call_command_id``), else by the client's phone."""
+        for value in (update.entry_id, update.command_id):
+            if value:
+                found = self.gate.find_client_by_variable_value(value)
+                if found is not None:
+                    return found
         if update.phone is not None:
             try:
                 client, _created = match_client(
@@ -196,8 +204,6 @@ class Worker:
             except InvalidPhone:
                 return None
             return client
-        if update.command_id is not None:
-            return self.gate.find_client_by_variable_value(update.command_id)
         return None
 
     def _apply_to(
@@ -208,15 +214,17 @@ class Worker:
         try:
             # One transaction: the seq check, the turn, its queued messages and the done mark.
             with gate.transaction(client.client_id) as state:
-                if update.order is not None and not gate.call_seq_advance(*update.order):
-                    raise Stale
-                if self.bot is None or update.callback is None:
-                    state.client_vars.update(update.variables)
+                # The call model orders the legs itself: it reads what the client holds.
+                effect = update.apply(state.client_vars)
+                for name in effect.cleared:
+                    state.client_vars.pop(name, None)
+                if self.bot is None or effect.callback is None:
+                    state.client_vars.update(effect.assigned)
                     turn = None
                 else:
                     request = TurnRequest.event(
-                        update.callback,
-                        variables=update.variables,
+                        effect.callback,
+                        variables=effect.assigned,
                         message_from_outside=FROM_TELEPHONY,
                     )
                     turn = self.bot.turn(gate.store, state, request)
@@ -225,9 +233,6 @@ class Worker:
                         if entry is not None and gate.inbox_add(entry[0], OUTBOX_KIND, entry[1]):
                             queued.append(entry[1]["id"])
                 gate.inbox_done(item.item_id)
-        except Stale:
-            self._finish(item)
-            return "ignored", "older seq"
         except BotlangError as exc:
             # A limit hit on commit: nothing was written; retrying cannot help.
             self._finish(item, str(exc)[:500])
@@ -246,7 +251,7 @@ class Worker:
             if turn.errors:
                 detail += f" errors={len(turn.errors)}"
             return "applied", detail
-        return "applied", None
+        return "applied", effect.note
 
 
 def note_command(gate: StoreGate, client_id: str, turn: Any) -> None:

@@ -287,13 +287,16 @@ from botlang.telephony.guard import (  # noqa: E402
     guarded,
 )
 
-# Client variables a call event sets (the webhook service writes them; flows read them).
+# Client variables Mango's events set (the webhook service writes them; flows read them).
+# What each means, and the events that set it: docs/telephony.md.
 CALL_VARIABLES: tuple[str, ...] = (
     "call_entry_id",
     "call_id",
     "call_state",
     "call_direction",
+    "call_initiator",
     "call_employee",
+    "call_group",
     "call_line_number",
     "call_command_id",
     "call_answered",
@@ -301,8 +304,12 @@ CALL_VARIABLES: tuple[str, ...] = (
     "call_result",
     "call_result_text",
     "call_outcome",
+    "call_missed_by",
     "call_started_at",
     "call_ended_at",
+    "call_record_id",
+    "call_legs",
+    "call_history",
 )
 
 __all__ = [

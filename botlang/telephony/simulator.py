@@ -6,9 +6,16 @@ limits (HTTP 429 with Mango's body) and the lockout after repeated invalid reque
 401), can be told to fail (a 5xx) or to answer slowly, and records what it received.
 
 Given a webhook base address it plays each call out asynchronously, posting signed form
-bodies the way Mango does: ``result/callback`` (or ``result/callback_group``), then
-``events/call`` Appeared → Connected → Disconnected with increasing ``seq``, then
-``events/summary`` with the configured outcome (answered 1100, busy 1121, no answer 1111...).
+bodies the way Mango does (:mod:`botlang.telephony.playback`): a callback is two legs —
+the employee's (with the client's number in ``from``, ``callback_initiator: "API"``), then,
+once the employee answers, the client's (``taken_from_call_id``) — and a group callback
+rings the group's operators first; then ``events/summary`` (its ``to`` is the first party
+that missed the call) and the recording's notifications. How each side ends is set per
+client number (:meth:`MangoSimulator.set_outcome`) and per employee
+(:meth:`MangoSimulator.set_employee_outcome`): answered, busy, no answer... Deliveries are
+``ordered`` (one at a time, in time order), ``parallel`` (each leg's events in order, the
+legs concurrently, as Mango posts them) or ``shuffled`` (every leg event at once, in random
+order); the summary always follows the legs.
 
     sim = MangoSimulator(webhook_url="http://127.0.0.1:8080/mango_webhook/KEY")
     with sim.serve() as base_url:                    # "http://127.0.0.1:<port>/vpbx/"
@@ -21,13 +28,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import json
 import os
 import random
 import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +49,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from botlang.telephony import codes
+from botlang.telephony.playback import Directory, Posting, Setup, plan
 from botlang.telephony.signing import signed_form, verify
 from botlang.util.serving import serve_app
 
@@ -53,7 +61,7 @@ RATE_LIMIT_BODY = {
     "code": 0,
     "status": 429,
 }
-ANSWERED_CODES = frozenset({1100, 1110, 1120})
+DELIVERIES = ("ordered", "parallel", "shuffled")
 _LIMITED_COMMANDS = frozenset(
     {
         "commands/callback",
@@ -74,7 +82,12 @@ DEFAULT_USERS: list[dict[str, Any]] = [
     },
 ]
 DEFAULT_GROUPS: list[dict[str, Any]] = [
-    {"id": 1, "name": "Продажи", "extension": "12345", "operators": [{"extension": "219"}]},
+    {
+        "id": 1,
+        "name": "Продажи",
+        "extension": "12345",
+        "operators": [{"extension": "219"}, {"extension": "101"}],
+    },
 ]
 
 
@@ -118,6 +131,7 @@ class _State:
     invalid: deque[float] = field(default_factory=deque)
     locked_until: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
+    employee_outcomes: dict[str, int] = field(default_factory=dict)
     pending: int = 0
 
 
@@ -131,6 +145,7 @@ class MangoSimulator:
         *,
         webhook_url: str | None = None,
         outcome: object = "answered",
+        employee_outcome: object = "answered",
         talk_seconds: int = 30,
         event_delay: float = 0.0,
         rate_limit: tuple[int, float] | None = (10, 1.0),
@@ -138,7 +153,8 @@ class MangoSimulator:
         lockout: bool = True,
         lockout_seconds: float = 120.0,
         result_as_string: bool = False,
-        shuffle_events: bool = False,
+        delivery: str = "ordered",
+        record_calls: bool = True,
         users: list[dict[str, Any]] | None = None,
         groups: list[dict[str, Any]] | None = None,
     ) -> None:
@@ -146,6 +162,7 @@ class MangoSimulator:
         self._salt = api_salt
         self.webhook_url = webhook_url
         self.default_outcome = codes.outcome_code(outcome)
+        self.default_employee_outcome = codes.outcome_code(employee_outcome)
         self.talk_seconds = talk_seconds
         self.event_delay = event_delay
         self.rate_limit = rate_limit
@@ -153,9 +170,13 @@ class MangoSimulator:
         self.lockout = lockout
         self.lockout_seconds = lockout_seconds
         self.result_as_string = result_as_string
-        self.shuffle_events = shuffle_events
-        self.users = list(DEFAULT_USERS if users is None else users)
-        self.groups = list(DEFAULT_GROUPS if groups is None else groups)
+        if delivery not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {delivery!r}")
+        self.delivery = delivery
+        self.record_calls = record_calls
+        # Copies: a test changing one simulator's directory must not change the defaults.
+        self.users = copy.deepcopy(DEFAULT_USERS if users is None else users)
+        self.groups = copy.deepcopy(DEFAULT_GROUPS if groups is None else groups)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._state = _State()
@@ -173,13 +194,25 @@ class MangoSimulator:
     # -- configuration and inspection ----------------------------------------------------
 
     def set_outcome(self, outcome: object, phone: str | None = None) -> None:
-        """How calls end: for every call, or only for calls to client ``phone``."""
+        """How the client's side ends (answered, busy, no-answer...): for every call, or
+        only for calls to client ``phone``."""
         code = codes.outcome_code(outcome)
         with self._lock:
             if phone is None:
                 self.default_outcome = code
             else:
                 self._state.outcomes[str(phone)] = code
+
+    def set_employee_outcome(self, outcome: object, extension: str | None = None) -> None:
+        """How the employee's side ends — the leg that rings the employee (or a group's
+        operator) before the client is dialled: for every employee, or only ``extension``.
+        Anything but answered means the client is never dialled."""
+        code = codes.outcome_code(outcome)
+        with self._lock:
+            if extension is None:
+                self.default_employee_outcome = code
+            else:
+                self._state.employee_outcomes[str(extension)] = code
 
     def fail_next(self, status: int = 503, count: int = 1, body: Any = None) -> None:
         """Answer the next ``count`` requests with HTTP ``status`` without executing them."""
@@ -407,70 +440,52 @@ class MangoSimulator:
                 self._state.pending -= 1
                 self._idle.notify_all()
 
-    async def _play_call(self, path: str, payload: dict[str, Any]) -> None:
-        group = path == "commands/callback_group"
-        if group:
-            party, client = str(payload["from"]), str(payload["to"])
-            line = str(payload.get("line_number", ""))
-        else:
-            party, client = str(payload["from"]["extension"]), str(payload["to_number"])
-            line = str(payload.get("line_number", ""))
+    def plan(self, path: str, payload: dict[str, Any]) -> list[Posting]:
+        """The deliveries a call command plays out, in time order (nothing is sent)."""
         with self._lock:
-            outcome = self._state.outcomes.get(client, self.default_outcome)
-        answered = outcome in ANSWERED_CODES
-        command_id = payload.get("command_id")
-        entry_id = uuid.uuid4().hex[:16]
-        call_id = uuid.uuid4().hex[:16]
-        start = int(time.time())
-        sender = {"extension": party}
-        target: dict[str, Any] = {"number": client, "line_number": line}
-        if group:
-            target["acd_group"] = party
+            client = str(
+                payload["to"] if path == "commands/callback_group" else payload["to_number"]
+            )
+            client_code = self._state.outcomes.get(client, self.default_outcome)
+            employees = dict(self._state.employee_outcomes)
+        setup = Setup(
+            Directory(self.users, self.groups),
+            client_code,
+            lambda extension: employees.get(extension, self.default_employee_outcome),
+            talk_seconds=self.talk_seconds,
+            record=self.record_calls,
+            start=int(time.time()),
+        )
+        return plan(path, payload, setup)
 
-        base_event = {
-            "entry_id": entry_id,
-            "call_id": call_id,
-            "location": "abonent",
-            "from": sender,
-            "to": target,
-            "command_id": command_id,
-            "callback_initiator": party,
-        }
-        states = ["Appeared", "Connected", "Disconnected"]
-        if not answered:
-            states.remove("Connected")
-        events = []
-        for seq, state in enumerate(states, start=1):
-            event = {**base_event, "timestamp": start + seq, "seq": seq, "call_state": state}
-            if state == "Disconnected":
-                event["disconnect_reason"] = outcome
-            events.append(event)
-        talk_time = start + 2 if answered else 0
-        summary = {
-            "entry_id": entry_id,
-            "call_direction": 2,
-            "from": sender,
-            "to": {"number": client},
-            "line_number": line,
-            "create_time": start,
-            "forward_time": start + 1,
-            "talk_time": talk_time,
-            "end_time": (talk_time + self.talk_seconds) if answered else start + 3,
-            "entry_result": 1 if answered else 0,
-            "disconnect_reason": outcome,
-        }
-        result_path = "result/callback_group" if group else "result/callback"
+    async def _play_call(self, path: str, payload: dict[str, Any]) -> None:
+        postings = self.plan(path, payload)
+        first = [p for p in postings if p.path.startswith("result/")]
+        legs = [p for p in postings if p.stream is not None]
+        last = [p for p in postings if p not in first and p not in legs]
         async with httpx.AsyncClient(timeout=5.0) as http:
-            await self._deliver(http, result_path, {"command_id": command_id, "result": 1000})
-            if self.shuffle_events:
-                random.shuffle(events)
-                await asyncio.gather(*(self._deliver(http, "events/call", e) for e in events))
-            else:
-                for event in events:
+            for posting in first:
+                await self._deliver(http, posting.path, posting.payload)
+            if self.delivery == "ordered":
+                for posting in legs:
                     await self._pause()
-                    await self._deliver(http, "events/call", event)
-            await self._pause()
-            await self._deliver(http, "events/summary", summary)
+                    await self._deliver(http, posting.path, posting.payload)
+            elif self.delivery == "shuffled":
+                random.shuffle(legs)
+                await asyncio.gather(*(self._deliver(http, p.path, p.payload) for p in legs))
+            else:  # parallel: each leg's events in order, the legs at the same time
+                streams: dict[str, list[Posting]] = {}
+                for posting in legs:
+                    streams.setdefault(str(posting.stream), []).append(posting)
+                await asyncio.gather(*(self._stream(http, s) for s in streams.values()))
+            for posting in last:  # the summary, then what follows it
+                await self._pause()
+                await self._deliver(http, posting.path, posting.payload)
+
+    async def _stream(self, http: httpx.AsyncClient, postings: list[Posting]) -> None:
+        for posting in postings:
+            await asyncio.sleep(random.uniform(0, max(self.event_delay, 0.005) * 2))
+            await self._deliver(http, posting.path, posting.payload)
 
     async def _pause(self) -> None:
         if self.event_delay:
@@ -533,6 +548,7 @@ def run_cli(args: argparse.Namespace) -> int:
         api_salt, salt_from = TEST_API_SALT, "botlang.telephony.simulator.TEST_API_SALT"
     try:
         outcome = codes.outcome_code(args.outcome)
+        employee_outcome = codes.outcome_code(getattr(args, "employee_outcome", "answered"))
     except ValueError as exc:
         print(f"mango-sim: {exc}", file=sys.stderr)
         return 2
@@ -541,12 +557,17 @@ def run_cli(args: argparse.Namespace) -> int:
         api_salt,
         webhook_url=args.webhook,
         outcome=outcome,
+        employee_outcome=employee_outcome,
         talk_seconds=args.talk_seconds,
         event_delay=args.event_delay,
+        delivery=getattr(args, "delivery", "ordered"),
+        record_calls=getattr(args, "record", True),
     )
     print(f"Mango Office simulator on http://{args.host}:{args.port}/vpbx/")
     print(f"  api key: {key_shown}   (salt: from {salt_from})")
-    print(f"  calls end with {outcome}: {codes.describe(outcome)}")
+    print(f"  employees answer with {employee_outcome}: {codes.describe(employee_outcome)}")
+    print(f"  clients end with {outcome}: {codes.describe(outcome)}")
+    print(f"  events: {sim.delivery}, calls {'recorded' if sim.record_calls else 'not recorded'}")
     print(f"  webhook: {args.webhook or 'none (calls are not played out)'}", flush=True)
     config = uvicorn.Config(sim.app, host=args.host, port=args.port, log_level="info")
     uvicorn.Server(config).run()

@@ -15,7 +15,7 @@ import inspect
 import sys
 from collections.abc import Sequence
 
-from botlang.core.builtins import Builtin, Registry, load_stdlib
+from botlang.core.builtins import Builtin, Constant, Registry, load_stdlib
 
 STDLIB_PACKAGE = "botlang.stdlib"
 
@@ -80,18 +80,61 @@ def _aliases(fn: Builtin) -> str:
     return " Also `" + "`, `".join(fn.aliases) + "`."
 
 
+def constants_of(module: str, registry: Registry) -> list[Constant]:
+    """The stdlib constants a module defines, by name."""
+    full = f"{STDLIB_PACKAGE}.{module}"
+    return sorted(
+        (c for c in registry.constants.values() if c.module == full), key=lambda c: c.name
+    )
+
+
 def render_markdown(registry: Registry | None = None) -> str:
     """The whole reference as Markdown (the text of docs/functions.md)."""
+    reg = registry or load_stdlib()
     lines = [_INTRO]
-    for module, functions in grouped(registry):
+    for module, functions in grouped(reg):
         lines.append(f"## {module}\n")
         summary = module_summary(module)
         if summary:
             lines.append(f"{summary}\n")
         for fn in functions:
             lines.append(f"- `{fn.signature()}` — {_markdown(fn.doc)}{_aliases(fn)}")
+        for const in constants_of(module, reg):
+            lines.append(f"- constant `{const.name}` — {_markdown(const.doc)}")
         lines.append("")
+    lines.extend(render_salebot_coverage(reg))
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+_COVERAGE_INTRO = """\
+## Salebot's functions: what botlang provides
+
+Every function name Salebot's calculator editor knows, by the section of Salebot's
+documentation that describes it. botlang provides the calculator's own functions; the
+functions of Salebot's platform and integrations (CRM, lists, messengers, payments...) need
+Salebot itself, and a script that calls one is told so when it is checked or compiled
+(`a Salebot platform function botlang does not provide`, with the page), not offered a
+look-alike. See docs/salebot.md for the differences.
+"""
+
+
+def render_salebot_coverage(registry: Registry) -> list[str]:
+    """Markdown lines: per Salebot section, the names botlang provides and those it does not."""
+    from botlang.stdlib import salebot
+
+    lines = [_COVERAGE_INTRO]
+    for section in salebot.SECTIONS:
+        provided = [n for n in section.names if salebot.is_provided(n, registry)]
+        missing = [n for n in section.names if n not in provided]
+        title = f"[{section.title}]({section.url})" if section.url else section.title
+        lines.append(f"### {title}\n")
+        lines.append(f"{len(provided)} of {len(section.names)} provided.\n")
+        if provided:
+            lines.append("- provided: " + ", ".join(f"`{n}`" for n in provided))
+        if missing:
+            lines.append("- not provided: " + ", ".join(f"`{n}`" for n in missing))
+        lines.append("")
+    return lines
 
 
 def render_listing(registry: Registry | None = None) -> str:
@@ -141,6 +184,9 @@ def help_text(name: str | None, registry: Registry | None = None) -> tuple[str, 
     for module, functions in grouped(reg):
         if module == name:
             return render_module(module, functions), True
+    reason = reg.unprovided(name)
+    if reason is not None:
+        return f"botlang help: {name} is {reason}\n", False
     candidates = reg.names() + [module for module, _ in grouped(reg)]
     close = difflib.get_close_matches(name, candidates, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""

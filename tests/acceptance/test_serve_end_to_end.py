@@ -87,79 +87,154 @@ def settle(sim: MangoSimulator, store: Store) -> None:
     wait_for(lambda: store.inbox_stats()["pending"] == 0, what="the events to be processed")
 
 
-@pytest.mark.parametrize(
-    ("request_text", "command", "employee"),
-    [("позвоните", "commands/callback", "219"), ("группа", "commands/callback_group", "12345")],
-)
-def test_an_answered_call(
-    simulator: tuple[MangoSimulator, str],
-    service: tuple[str, Store],
-    request_text: str,
-    command: str,
-    employee: str,
+def delivered(sim: MangoSimulator, path: str) -> list[dict[str, Any]]:
+    return [d.payload for d in sim.deliveries if d.path == path]
+
+
+@pytest.mark.parametrize("delivery", ["ordered", "parallel", "shuffled"])
+def test_a_two_leg_callback(
+    simulator: tuple[MangoSimulator, str], service: tuple[str, Store], delivery: str
 ) -> None:
+    """Mango rings the employee (leg 1), then the client (leg 2, taken from leg 1)."""
     sim, _ = simulator
+    sim.delivery = delivery
     url, store = service
     phone = "79004443322"
-    _, placed = converse(url, phone, "привет", request_text)
+    _, placed = converse(url, phone, "привет", "позвоните")
     assert placed["calls"][0]["ok"] is True
     settle(sim, store)
 
     (sent,) = sim.commands
-    assert sent.path == command
-    if command == "commands/callback":
-        assert sent.payload == {**sent.payload, "from": {"extension": "219"}, "to_number": phone}
-    else:
-        assert (sent.payload["from"], sent.payload["to"]) == ("12345", phone)
-        assert sent.payload["line_number"] == "74992262961"
-    entry_id = next(d.payload["entry_id"] for d in sim.deliveries if d.path == "events/summary")
+    assert sent.path == "commands/callback"
+    assert sent.payload == {**sent.payload, "from": {"extension": "219"}, "to_number": phone}
+    legs = delivered(sim, "events/call")
+    employee_leg = next(e["call_id"] for e in legs if e["to"].get("extension") == "219")
+    client_leg = next(e["call_id"] for e in legs if e["to"].get("number") == phone)
+    assert employee_leg != client_leg
+    (summary,) = delivered(sim, "events/summary")
+    (record,) = delivered(sim, "events/record/added")
 
     variables, session = client_of(store, phone)
-    assert variables["call_entry_id"] == entry_id
-    assert variables["call_direction"] == "outgoing"
+    assert variables["call_entry_id"] == summary["entry_id"]
+    assert variables["call_id"] == client_leg  # the client's leg, not the employee's
+    assert variables["call_state"] == "Disconnected"
+    assert variables["call_direction"] == "outgoing"  # not "incoming", as leg 1 looks
+    assert variables["call_initiator"] == "API"
     assert variables["call_answered"] is True
     assert variables["call_talk_seconds"] == 45
     assert variables["call_result"] == 1100
     assert variables["call_result_text"] == "Вызов завершен в нормальном режиме"
     assert variables["call_outcome"] == "answered"
-    assert variables["call_employee"] == employee
-    assert variables["call_state"] == "Disconnected"
+    assert variables["call_employee"] == "219"
+    assert variables["call_line_number"] == "74992262961"
     assert variables["call_command_id"] == sent.payload["command_id"]
+    assert variables["call_record_id"] == record["recording_id"]
+    assert {leg["call_id"]: leg["role"] for leg in variables["call_legs"]} == {
+        employee_leg: "employee",
+        client_leg: "client",
+    }
     # the flow's callback arrow fired once, for the summary (leg events set variables only)
     assert variables["answered_callbacks"] == 1
-    assert "other_callbacks" not in variables
+    assert "other_callbacks" not in variables and "missed_callbacks" not in variables
     assert variables["seen_from_outside"] == 5
-    assert "missed_callbacks" not in variables
     assert session["block"] == "talked"
     assert store.inbox_stats()["failed"] == 0
 
 
+def test_a_group_callback(
+    simulator: tuple[MangoSimulator, str], service: tuple[str, Store]
+) -> None:
+    """The group's operators are rung first; the one who answers is the call's employee."""
+    sim, _ = simulator
+    sim.delivery = "parallel"
+    sim.set_employee_outcome("no-answer", extension="219")
+    url, store = service
+    phone = "79007778899"
+    converse(url, phone, "привет", "группа")
+    settle(sim, store)
+
+    (sent,) = sim.commands
+    assert sent.path == "commands/callback_group"
+    assert (sent.payload["from"], sent.payload["to"]) == ("12345", phone)
+    assert sent.payload["line_number"] == "74992262961"
+    variables, session = client_of(store, phone)
+    assert variables["call_outcome"] == "answered"
+    assert variables["call_employee"] == "101"  # the operator who answered
+    assert variables["call_group"] == "12345"
+    legs = {leg["employee"]: leg for leg in variables["call_legs"] if leg["role"] == "employee"}
+    assert legs["101"]["answered"] is True and legs["219"]["answered"] is False
+    assert legs["219"]["result"] == 1182  # taken by another operator
+    assert variables["answered_callbacks"] == 1
+    assert session["block"] == "talked"
+
+
 @pytest.mark.parametrize(
-    ("outcome", "code", "callback"),
-    [("busy", 1121, "busy"), ("no-answer", 1111, "no_answer")],
+    ("side", "outcome", "code", "callback"),
+    [
+        ("client", "busy", 1121, "busy"),
+        ("client", "no-answer", 1111, "no_answer"),
+        ("employee", "no-answer", 1111, "no_answer"),
+        ("employee", "busy", 1121, "busy"),
+    ],
 )
-def test_an_unanswered_call(
+def test_a_missed_callback(
     simulator: tuple[MangoSimulator, str],
     service: tuple[str, Store],
+    side: str,
     outcome: str,
     code: int,
     callback: str,
 ) -> None:
+    """Missed at either leg: the summary reaches the client the command was placed for,
+    even when it names only the employee (who missed it first)."""
     sim, _ = simulator
     url, store = service
     phone = "79005556677"
-    sim.set_outcome(outcome, phone=phone)
+    if side == "client":
+        sim.set_outcome(outcome, phone=phone)
+    else:
+        sim.set_employee_outcome(outcome, extension="219")
+        user = next(u for u in sim.users if u["telephony"]["extension"] == "219")
+        user["telephony"]["numbers"] = [{"number": "79161234567"}]  # rung on a mobile
     converse(url, phone, "привет", "позвоните")
     settle(sim, store)
 
+    (summary,) = delivered(sim, "events/summary")
+    if side == "employee":
+        assert summary["to"]["extension"] == "219"
+        assert [e["to"].get("number") for e in delivered(sim, "events/call")] == [
+            "79161234567"
+        ] * 2  # the client was never dialled
+        assert store.find_client_by_variable_value("79161234567") is None
     variables, session = client_of(store, phone)
     assert variables["call_answered"] is False
     assert variables["call_talk_seconds"] == 0
     assert variables["call_result"] == code
     assert variables["call_outcome"] == callback
+    assert variables["call_missed_by"] == side
+    assert variables["call_state"] == "Disconnected"
+    assert "call_record_id" not in variables
     assert variables["missed_callbacks"] == 1
     assert variables["last_miss"] == callback
     assert "answered_callbacks" not in variables and "other_callbacks" not in variables
+    assert session["block"] == "missed"
+
+
+def test_a_group_callback_nobody_answers(
+    simulator: tuple[MangoSimulator, str], service: tuple[str, Store]
+) -> None:
+    sim, _ = simulator
+    sim.set_employee_outcome("no-answer")
+    url, store = service
+    phone = "79003334455"
+    converse(url, phone, "привет", "группа")
+    settle(sim, store)
+    variables, session = client_of(store, phone)
+    assert variables["call_outcome"] == "no_answer"
+    assert variables["call_missed_by"] == "employee"
+    assert variables["call_group"] == "12345"
+    assert "call_employee" not in variables  # nobody answered
+    assert variables["missed_callbacks"] == 1
     assert session["block"] == "missed"
 
 
@@ -247,6 +322,14 @@ def test_botlang_serve_against_botlang_mango_sim(tmp_path: Path) -> None:
         printed = wait_for(shown, 60, "botlang vars to show the answered call")
         assert printed["client"]["call_talk_seconds"] == 12
         assert printed["client"]["call_outcome"] == "answered"
+        assert printed["client"]["call_direction"] == "outgoing"
+        # the recording is ready a moment after the summary: botlang vars shows it
+        recorded = wait_for(
+            lambda: (p := shown()) and p["client"].get("call_record_id") and p,
+            60,
+            "botlang vars to show the call's recording",
+        )
+        assert recorded["client"]["call_record_id"]
         assert printed["session"]["block"] == "talked"
     finally:
         for process in (serve, sim):

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from mango_calls import CallSequence, arrival_cases, check_legs, check_variables
 from server_testkit import (
     API_KEY,
     API_SALT,
@@ -23,6 +24,7 @@ from botlang.core.limits import DEFAULT_LIMITS
 from botlang.server.inbox import StoreGate
 from botlang.server.worker import Worker
 from botlang.store import open_store
+from botlang.telephony import CallResult, RecordingTelephony
 from botlang.telephony.signing import sign
 
 # -- what an event does --------------------------------------------------------------------
@@ -128,14 +130,28 @@ def test_a_lower_seq_than_one_applied_is_ignored(serve: Any) -> None:
     server.settled()
     assert server.client_vars()["call_state"] == "Disconnected"
     assert server.store.inbox_stats()["done"] == 2  # the late one is finished, not applied
-    # a newer seq still applies, and another leg has its own counter
+    # the late event still tells that the leg was answered
+    (leg,) = server.client_vars()["call_legs"]
+    assert (leg["seq"], leg["state"], leg["answered"]) == (3, "Disconnected", True)
+
+
+def test_each_leg_has_its_own_seq_and_the_client_leg_in_progress_wins(serve: Any) -> None:
+    server = serve()
     server.webhook("events/call", call_event(4, "OnHold"))
     server.settled()
     assert server.client_vars()["call_state"] == "OnHold"
+    # another leg to the client (a transfer) starts at seq 1: applied, it has its own counter
     server.webhook("events/call", call_event(1, "Appeared", call_id="leg-2"))
     server.settled()
-    assert server.client_vars()["call_state"] == "Appeared"
-    assert server.client_vars()["call_id"] == "leg-2"
+    variables = server.client_vars()
+    assert [leg["call_id"] for leg in variables["call_legs"]] == ["leg-1", "leg-2"]
+    assert (variables["call_id"], variables["call_state"]) == ("leg-1", "OnHold")
+    server.webhook("events/call", call_event(2, "Connected", call_id="leg-2"))
+    server.webhook("events/call", call_event(5, "Disconnected", disconnect_reason=1183))
+    server.settled()
+    variables = server.client_vars()
+    assert (variables["call_id"], variables["call_state"]) == ("leg-2", "Connected")
+    assert variables.get("call_result") is None  # the conversation goes on
 
 
 def test_call_events_set_variables_without_a_callback(serve: Any) -> None:
@@ -157,7 +173,8 @@ def test_unknown_key_path_or_address_is_404(serve: Any) -> None:
     server = serve()
     good = signed(summary())
     assert server.webhook("events/summary", form=good, key="not-our-key").status_code == 404
-    assert server.webhook("events/nope/extra", form=good).status_code == 404
+    assert server.webhook("events/call/extra", form=good).status_code == 404
+    assert server.webhook("events/summary/x", form=good).status_code == 404
     assert server.webhook("commands/callback", form=good).status_code == 404
     assert server.http.post(f"{server.url}/mango_webhook/{API_KEY}", data=good).status_code == 404
     assert server.http.post(f"{server.url}/elsewhere", data=good).status_code == 404
@@ -275,14 +292,101 @@ def test_ping_is_verified_and_not_stored(serve: Any) -> None:
 
 def test_other_mango_events_are_stored_and_acknowledged(serve: Any) -> None:
     server = serve()
-    recording = {"entry_id": "entry-1", "recording_id": "r-1", "recording_state": "Completed"}
-    assert server.webhook("events/recording", recording).status_code == 200
-    assert (
-        server.webhook("result/sms", {"command_id": "sms-1", "result": "1000"}).status_code == 200
-    )
+    notifications = [
+        (
+            "events/recording",
+            {"entry_id": "e-1", "recording_id": "r-1", "recording_state": "Completed"},
+        ),
+        ("events/record/added", {"entry_id": "e-1", "data": {"recording_id": "r-1"}}),
+        ("events/record/tagged", {"entry_id": "e-1", "recording_id": "r-1", "tags": ["sale"]}),
+        ("events/recognized/offline", {"entry_id": "e-1", "recording_id": "r-1", "result": []}),
+        ("events/dtmf", {"entry_id": "e-1", "call_id": "c-1", "seq": 1, "dtmf": "5"}),
+        ("events/sms", {"command_id": "sms-1", "timestamp": 1700000000, "reason": "1000"}),
+        ("result/sms", {"command_id": "sms-1", "result": "1000"}),
+        ("result/call/hangup", {"command_id": "h-1", "result": "4101"}),
+    ]
+    for path, payload in notifications:
+        assert server.webhook(path, payload).status_code == 200, path
+        assert server.webhook(path, form=signed(payload, salt="wrong")).status_code == 403
     server.settled()
-    assert server.store.inbox_stats()["done"] == 2
+    assert server.store.inbox_stats()["done"] == len(notifications)
+    stored = {item.kind for item in server.store.inbox_items("done", limit=20)}
+    assert stored == {path for path, _ in notifications}
     assert server.store.find_client_by_variable_value(PHONE) is None
+
+
+# -- calls as Mango posts them (tests/mango_calls) --------------------------------------------
+
+
+def _place_the_command(server: Any, sequence: CallSequence, telephony: RecordingTelephony) -> None:
+    """The flow places the sequence's command (the client asks for a call), so the client
+    holds its command id as Mango's events will name it."""
+    command = sequence.command
+    if command is None:
+        return
+    telephony.queue(CallResult(True, 1000, "ok", sequence.command_id))
+    text = "группа" if command["path"] == "commands/callback_group" else "позвоните"
+    for said in ("привет", text):
+        answer = server.http.post(
+            f"{server.url}/message", json={"phone": sequence.client, "text": said}
+        ).json()
+    assert answer["calls"][0]["command_id"] == sequence.command_id
+    kind = telephony.last_call.kind if telephony.last_call else None
+    assert kind == ("group" if text == "группа" else "employee")
+
+
+@pytest.mark.parametrize(("sequence", "order"), arrival_cases(), ids=str)
+def test_a_call_as_mango_posts_it_reaches_the_client_and_the_flow(
+    serve: Any, sequence: CallSequence, order: str
+) -> None:
+    telephony = RecordingTelephony()
+    server = serve(telephony=telephony)
+    _place_the_command(server, sequence, telephony)
+    for path, payload in sequence.arriving(order):
+        response = server.webhook(path, payload)
+        assert response.status_code == 200, (path, response.text)
+    server.settled()
+    variables = server.client_vars(sequence.client)
+    expect = sequence.expect
+    check_variables(variables, expect["variables"])
+    check_legs(variables.get("call_legs"), expect["legs"])
+    if expect["callback"] == "answered":
+        assert variables["answered_callbacks"] == 1
+        assert "missed_callbacks" not in variables
+    else:
+        assert variables["missed_callbacks"] == 1
+        assert variables["last_miss"] == expect["callback"]
+        assert "answered_callbacks" not in variables
+    assert "other_callbacks" not in variables  # one callback for the call, nothing else
+    assert server.store.inbox_stats()["failed"] == 0
+    # nobody but the client became a client: not the employee's mobile, not a SIP address
+    for _path, payload in sequence.deliveries:
+        for side in ("from", "to"):
+            number = (payload.get(side) or {}).get("number")
+            if number and number != sequence.client:
+                assert server.store.find_client_by_variable_value(number) is None, number
+
+
+def test_a_missed_callback_reaches_the_client_the_command_was_placed_for(serve: Any) -> None:
+    """The summary names only the employee (on a mobile) and the client's leg never
+    existed: the client is found by the call's entry, learnt from the command's leg."""
+    from mango_calls import load
+
+    missed = load("callback_missed_by_employee")
+    telephony = RecordingTelephony()
+    server = serve(telephony=telephony)
+    _place_the_command(server, missed, telephony)
+    deliveries = missed.deliveries
+    path, summary_payload = deliveries[-1]
+    only_employee = {**summary_payload, "from": {"extension": "219"}}
+    for delivery_path, payload in [*deliveries[:-1], (path, only_employee)]:
+        assert server.webhook(delivery_path, payload).status_code == 200
+    server.settled()
+    variables = server.client_vars(missed.client)
+    assert variables["call_outcome"] == "no_answer"
+    assert variables["call_missed_by"] == "employee"
+    assert variables["missed_callbacks"] == 1 and variables["last_miss"] == "no_answer"
+    assert server.store.find_client_by_variable_value("79161234567") is None
 
 
 def test_a_failed_call_command_is_reported_to_the_client_who_placed_it(serve: Any) -> None:

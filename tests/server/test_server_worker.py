@@ -101,7 +101,8 @@ def test_an_event_whose_turn_dies_is_applied_once_after_its_lease(store: Store) 
     wait_for(lambda: worker.run_once() and store.inbox_stats()["pending"] == 0)
     variables = client_vars(store)
     assert variables["answered_callbacks"] == 1
-    assert variables["call_state"] == "Connected"
+    assert variables["call_id"] == "leg-1"  # the leg event was applied too
+    assert variables["call_state"] == "Disconnected"  # and the summary ended the call
     assert store.inbox_stats()["done"] == 2
 
 

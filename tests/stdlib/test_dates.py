@@ -46,11 +46,12 @@ from .support import NOW, error_of, ev, run
         ("time_interval('22:00', '06:00', '12:00')", False),
         ("time_interval('9:00', '18:00')", True),
         ("time_interval('13:00', '18:00')", False),
-        ("weekday_date(1, '06.10.2021')", "11.10.2021"),
-        ("weekday_date(3, '06.10.2021')", "06.10.2021"),
-        ("weekday_date(7, '06.10.2021')", "10.10.2021"),
+        ("weekday_date(1)", "11.10.2021"),
+        ("weekday_date(3)", "13.10.2021"),
+        ("weekday_date(3, True)", "06.10.2021"),
+        ("weekday_date(3, False)", "13.10.2021"),
+        ("weekday_date(7, True)", "10.10.2021"),
         ("weekday_date(5)", "08.10.2021"),
-        ("weekday_date(3)", "06.10.2021"),
         ("convert_datetime('2021-10-05', '%Y-%m-%d', '%d.%m.%Y')", "05.10.2021"),
         (
             "convert_datetime('2021-10-05 14:30', '%Y-%m-%d %H:%M', 'dd.mm.yyyy HH:MM')",
@@ -58,7 +59,7 @@ from .support import NOW, error_of, ev, run
         ),
         ("convert_datetime('05.10.2021', 'dd.mm.yyyy', 'yyyy-mm-dd')", "2021-10-05"),
         ("convert_datetime('05.10.21 9:05', 'dd.mm.yy HH:MM', 'HH:MM')", "09:05"),
-        ("convert_datetime('05.10.2021', 'dd.mm.yyyy', '%A')", "Tuesday"),
+        ("convert_datetime('05.10.2021', 'dd.mm.yyyy', '%A')", "Вторник"),
     ],
 )
 def test_documented_behaviour(expr: str, expected: object) -> None:
@@ -101,7 +102,20 @@ def test_time_interval_and_weekday_date_follow_the_run_clock() -> None:
         ("time_interval('9:00', '18:00', 'now')", "time_interval(): parameter 'time' must be"),
         ("weekday_date(8)", "weekday_date(): parameter 'weekday' must be 1 (Monday) to 7"),
         ("weekday_date('x')", "weekday_date(): parameter 'weekday' must be a whole number"),
-        ("weekday_date(1, 'soon')", "weekday_date(): parameter 'start' must be a date"),
+        ("month_date(0)", "month_date(): parameter 'day' must be 1 to 31, got 0"),
+        ("month_date(32)", "month_date(): parameter 'day' must be 1 to 31, got 32"),
+        ("birthdate('soon')", "birthdate(): parameter 'date_of_birth' must be a date"),
+        ("date_rus('31.02.2022')", "date_rus(): parameter 'date_text' must be a date"),
+        (
+            "time_interval('10:00', '25.10.2021 23:59')",
+            "time_interval(): start and end must both be times or both dates with times",
+        ),
+        (
+            "time_interval('18.10.2021 10:00', '25.10.2021 23:59', '12:00')",
+            "time_interval(): parameter 'time' must be a date and time when the bounds are",
+        ),
+        ("time_interval('10:00', '12:00', '1.1.2021')", "parameter 'time' must be a time when"),
+        ("get_datetime('')", "get_datetime(): parameter 'fmt' is an empty format"),
         (
             "convert_datetime('2021', '%d.%m', 'x')",
             'convert_datetime(): the text "2021" does not match',

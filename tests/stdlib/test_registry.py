@@ -14,17 +14,22 @@ REGISTRY = load_stdlib()
 
 # The Salebot function list, by module (int and len live with the core conversions).
 SALEBOT_FUNCTIONS = {
-    "math": "abs ceil floor round sqrt exp log pow min max random sin cos tan is_int is_float "
-    "md5 sha1 sha256",
+    "math": "abs ceil floor round sqrt exp log pow min max random sin cos tan asin acos atan "
+    "atan2 pyt fac is_int is_float md5 sha1 sha256 customizable_round_multiply "
+    "customizable_round_division int_to_string distance",
     "strings": "substring startswith endswith contains concat lower upper strip capitalize "
     "title replace splitter normalizePhone base64 base64decode urlencode urldecode "
-    "hmac_hexdigest",
+    "hmac_hexdigest tg_escape select_random_from_list",
     "regex": "findall similar",
     "lists": "in_array arr_len append insert del remove index sort array_slice sum_array "
-    "remove_duplicates count_occurrences except_arr cross_arr",
-    "dicts": "dict_keys_to_array dict_values_to_array exist_key get_values_by_key sort_by_value",
-    "dates": "addDays addMonth addYear addMinutes time_interval convert_datetime weekday_date",
-    "variables": "get_client_var set_client_var",
+    "remove_duplicates count_occurrences except_arr cross_arr massive_to_text "
+    "shuffle_massive unpack_list",
+    "dicts": "dict_keys_to_array dict_values_to_array exist_key get_values_by_key sort_by_value "
+    "key_index humanize",
+    "buttons": "tools_make_button_str_checker tools_check_user_input",
+    "dates": "addDays addMonth addYear addMinutes time_interval convert_datetime weekday_date "
+    "month_date birthdate get_datetime current_date_rus date_rus",
+    "variables": "get_client_var set_client_var get_client_vars set_client_vars",
     "core": "int len",
 }
 ALIASES = {

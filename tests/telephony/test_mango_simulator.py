@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from mango_calls import PLACED, CallSequence, shape
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -145,19 +146,37 @@ def test_playback_answered(sim: MangoSimulator, sim_url: str, receiver: Receiver
     assert all(d.status == 200 for d in sim.deliveries)
     assert receiver.of("result/callback") == [{"command_id": result.command_id, "result": 1000}]
     events = receiver.of("events/call")
-    assert [e["call_state"] for e in events] == ["Appeared", "Connected", "Disconnected"]
-    assert [e["seq"] for e in events] == [1, 2, 3]
-    assert len({e["entry_id"] for e in events}) == 1 and len({e["call_id"] for e in events}) == 1
+    employee_leg, client_leg = events[0]["call_id"], events[2]["call_id"]
+    assert [(e["call_id"], e["seq"], e["call_state"]) for e in events] == [
+        (employee_leg, 1, "Appeared"),
+        (employee_leg, 2, "Connected"),
+        (client_leg, 1, "Appeared"),
+        (employee_leg, 3, "Disconnected"),
+        (client_leg, 2, "Connected"),
+        (client_leg, 3, "Disconnected"),
+    ]
+    assert len({e["entry_id"] for e in events}) == 1
     assert all(e["command_id"] == result.command_id for e in events)
-    assert events[0]["from"] == {"extension": "219"} and events[0]["to"]["number"] == PHONE
+    assert all(e["callback_initiator"] == "API" for e in events)
+    # leg 1 rings the employee on the client's behalf; leg 2 is taken from it
+    assert events[0]["from"] == {"number": PHONE}
+    assert events[0]["to"]["extension"] == "219" and events[0]["to"]["number"].startswith("sip:")
+    assert events[2]["from"]["taken_from_call_id"] == employee_leg
+    assert events[2]["to"] == {"number": PHONE, "line_number": "74992262961"}
+    assert events[3]["disconnect_reason"] == "1000"
     assert events[-1]["disconnect_reason"] == 1100
-    assert "disconnect_reason" not in events[0]
     (summary,) = receiver.of("events/summary")
     assert summary["entry_id"] == events[0]["entry_id"]
     assert summary["disconnect_reason"] == 1100 and summary["entry_result"] == 1
-    assert summary["talk_time"] > 0 and summary["end_time"] > summary["talk_time"]
-    assert summary["to"] == {"number": PHONE}
-    assert [p for p, _ in receiver.received][-1] == "events/summary"  # the final word
+    assert summary["talk_time"] > 0 and summary["end_time"] - summary["talk_time"] == 30
+    assert summary["to"] == {"number": PHONE} and summary["from"]["extension"] == "219"
+    recording = receiver.of("events/recording")
+    assert [r["recording_state"] for r in recording] == ["Started", "Completed"]
+    (added,) = receiver.of("events/record/added")
+    assert added["recording_id"] == recording[0]["recording_id"]
+    paths = [p for p, _ in receiver.received]
+    assert paths.index("events/summary") > max(i for i, p in enumerate(paths) if p == "events/call")
+    assert paths[-1] == "events/record/added"
 
 
 def test_playback_busy_for_one_number(
@@ -174,21 +193,117 @@ def test_playback_busy_for_one_number(
     assert summaries[PHONE]["disconnect_reason"] == 1121
     assert summaries[PHONE]["talk_time"] == 0 and summaries[PHONE]["entry_result"] == 0
     assert summaries["79005556677"]["disconnect_reason"] == 1100
-    busy_events = [e for e in receiver.of("events/call") if e["to"]["number"] == PHONE]
-    assert [e["call_state"] for e in busy_events] == ["Appeared", "Disconnected"]
-    assert busy_events[0]["to"]["acd_group"] == "12345"
+    to_client = [e for e in receiver.of("events/call") if e["to"].get("number") == PHONE]
+    assert [e["call_state"] for e in to_client] == ["Appeared", "Disconnected"]
+    assert to_client[-1]["disconnect_reason"] == "1121"
+    operators = [e for e in receiver.of("events/call") if e["to"].get("acd_group") == "12345"]
+    assert {e["to"]["extension"] for e in operators} == {"219", "101"}
     assert receiver.of("result/callback_group")
+    assert not [r for r in receiver.of("events/recording") if r["entry_id"] == to_client[0]]
 
 
-def test_playback_out_of_order(sim: MangoSimulator, sim_url: str, receiver: Receiver) -> None:
+def test_the_employee_missing_the_call_means_the_client_is_never_dialled(
+    sim: MangoSimulator, sim_url: str, receiver: Receiver
+) -> None:
     sim.webhook_url = receiver.url
-    sim.shuffle_events = True
-    sim.set_outcome("no-answer")
+    sim.set_employee_outcome("busy", extension="219")
     post(sim_url, "commands/callback", good(CALLBACK))
     assert sim.wait_idle(5.0)
-    events = sorted(receiver.of("events/call"), key=lambda e: e["seq"])
-    assert [e["call_state"] for e in events] == ["Appeared", "Disconnected"]
-    assert events[-1]["disconnect_reason"] == 1111
+    events = receiver.of("events/call")
+    assert [(e["call_state"], e.get("disconnect_reason")) for e in events] == [
+        ("Appeared", None),
+        ("Disconnected", "1121"),
+    ]
+    assert all(e["to"]["extension"] == "219" for e in events)
+    (summary,) = receiver.of("events/summary")
+    assert summary["to"]["extension"] == "219"  # the first party that missed the call
+    assert (summary["talk_time"], summary["forward_time"], summary["disconnect_reason"]) == (
+        0,
+        0,
+        1121,
+    )
+    assert receiver.of("events/recording") == []
+
+
+@pytest.mark.parametrize("delivery", ["parallel", "shuffled"])
+def test_playback_out_of_order(
+    sim: MangoSimulator, sim_url: str, receiver: Receiver, delivery: str
+) -> None:
+    sim.webhook_url = receiver.url
+    sim.delivery = delivery
+    post(sim_url, "commands/callback", good(CALLBACK))
+    assert sim.wait_idle(5.0)
+    events = sorted(receiver.of("events/call"), key=lambda e: (e["call_id"], e["seq"]))
+    assert len(events) == 6
+    paths = [p for p, _ in receiver.received]
+    assert paths[0] == "result/callback"
+    assert paths.index("events/summary") > max(i for i, p in enumerate(paths) if p == "events/call")
+    if delivery == "parallel":  # each leg's own events stay in order
+        for leg in {e["call_id"] for e in events}:
+            seqs = [e["seq"] for e in receiver.of("events/call") if e["call_id"] == leg]
+            assert seqs == sorted(seqs)
+
+
+def test_an_unknown_delivery_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="delivery"):
+        MangoSimulator(delivery="sometimes")
+
+
+# -- the simulator against the sequences written from the spec (tests/mango_calls) -----------
+
+# How each sequence's sides end, and who the VPBX knows, for the simulator to play it.
+SETUPS: dict[str, dict[str, Any]] = {
+    "callback_answered": {"client": 1120},
+    "callback_missed_by_employee": {
+        "employees": {"219": "no-answer"},
+        "numbers": {"219": "79161234567"},
+    },
+    "callback_missed_by_client": {"client": "busy"},
+    "group_callback_answered": {"client": 1110, "employees": {"219": "no-answer"}},
+    "group_callback_missed": {"employees": {"219": "no-answer", "101": "no-answer"}},
+}
+
+
+def _play(sim: MangoSimulator, sim_url: str, receiver: Receiver, sequence: CallSequence) -> None:
+    setup = SETUPS[sequence.name]
+    sim.webhook_url = receiver.url
+    sim.record_calls = any(path == "events/recording" for path, _ in sequence.deliveries)
+    if "client" in setup:
+        sim.set_outcome(setup["client"], phone=sequence.client)
+    for extension, outcome in setup.get("employees", {}).items():
+        sim.set_employee_outcome(outcome, extension=extension)
+    for extension, number in setup.get("numbers", {}).items():
+        for user in sim.users:
+            if user["telephony"]["extension"] == extension:
+                user["telephony"] = {**user["telephony"], "numbers": [{"number": number}]}
+    command = sequence.command
+    assert command is not None
+    assert post(sim_url, command["path"], good(command["json"])).json() == {"result": 1000}
+    assert sim.wait_idle(5.0)
+    assert receiver.bad == []
+
+
+def test_every_placed_sequence_has_a_setup() -> None:
+    assert sorted(SETUPS) == sorted(s.name for s in PLACED)
+
+
+@pytest.mark.parametrize("sequence", PLACED, ids=str)
+def test_the_simulator_plays_each_call_as_the_spec_does(
+    sim: MangoSimulator, sim_url: str, receiver: Receiver, sequence: CallSequence
+) -> None:
+    _play(sim, sim_url, receiver, sequence)
+    assert shape(receiver.received) == shape(sequence.deliveries)
+
+
+@pytest.mark.parametrize("sequence", PLACED, ids=str)
+def test_the_simulator_in_parallel_posts_the_same_events(
+    sim: MangoSimulator, sim_url: str, receiver: Receiver, sequence: CallSequence
+) -> None:
+    sim.delivery = "parallel"
+    _play(sim, sim_url, receiver, sequence)
+    assert sorted(map(repr, shape(receiver.received))) == sorted(
+        map(repr, shape(sequence.deliveries))
+    )
 
 
 def test_failed_delivery_is_recorded(sim: MangoSimulator, sim_url: str) -> None:
@@ -198,3 +313,14 @@ def test_failed_delivery_is_recorded(sim: MangoSimulator, sim_url: str) -> None:
     post(sim_url, "commands/callback", good(CALLBACK))
     assert sim.wait_idle(5.0)
     assert sim.deliveries and all(d.status is None and d.error for d in sim.deliveries)
+
+
+def test_changing_one_simulators_directory_leaves_the_defaults_alone() -> None:
+    first = MangoSimulator()
+    first.users[0]["telephony"]["numbers"] = [{"number": "79161234567"}]
+    first.groups[0]["operators"].append({"extension": "555"})
+    second = MangoSimulator()
+    assert (
+        "numbers" not in second.users[0]["telephony"] or not second.users[0]["telephony"]["numbers"]
+    )
+    assert {"extension": "555"} not in second.groups[0]["operators"]

@@ -62,6 +62,17 @@ def test_mango_sim_arguments() -> None:
         "busy",
     )
     assert callable(args.func)
+    assert (args.employee_outcome, args.delivery, args.record) == ("answered", "ordered", True)
+    played = parse(
+        ["mango-sim", "--employee-outcome", "no-answer", "--delivery", "parallel", "--no-record"]
+    )
+    assert (played.employee_outcome, played.delivery, played.record) == (
+        "no-answer",
+        "parallel",
+        False,
+    )
+    with pytest.raises(SystemExit):
+        parse(["mango-sim", "--delivery", "sometimes"])
 
 
 def _free_port() -> int:
@@ -103,5 +114,8 @@ def test_mango_sim_serves_and_never_prints_the_salt() -> None:
 
 def test_mango_sim_rejects_unknown_outcome(capsys: pytest.CaptureFixture[str]) -> None:
     args = parse(["mango-sim", "--outcome", "maybe"])
+    assert args.func(args) == 2
+    assert "unknown outcome" in capsys.readouterr().err
+    args = parse(["mango-sim", "--employee-outcome", "sometimes"])
     assert args.func(args) == 2
     assert "unknown outcome" in capsys.readouterr().err
