@@ -17,7 +17,9 @@ vendored: nothing to build or download). The API:
 
 POST bodies must be JSON (``Content-Type: application/json``) and a request with an
 ``Origin`` must come from the page itself, so another web site open in the same browser
-cannot drive the studio or write files.
+cannot drive the studio or write files; and every request must name this machine (or the
+``--host`` given) in its ``Host``, so a web site whose name is re-pointed at 127.0.0.1
+cannot read the studio either.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from starlette.staticfiles import StaticFiles
 from botlang.studio.session import Studio, StudioError
 
 STATIC = Path(__file__).parent / "static"
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY_BYTES = 256 * 1024
 
 Handler = Callable[[Studio, dict[str, Any]], Any]
@@ -119,6 +122,10 @@ ACTIONS: dict[str, Handler] = {
 }
 
 
+def _host_of(netloc: str) -> str:
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
+
+
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
@@ -126,13 +133,24 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-def create_app(studio: Studio) -> Starlette:
-    """The studio's ASGI app for one :class:`Studio`."""
+def create_app(studio: Studio, *, host: str = "127.0.0.1") -> Starlette:
+    """The studio's ASGI app for one :class:`Studio`, served on ``host``."""
+    allowed = LOOPBACK_NAMES | {host.lower()}
+
+    def refused(request: Request) -> Response | None:
+        if _host_of(request.headers.get("host", "")) not in allowed:
+            return JSONResponse({"error": "unknown host"}, 421)
+        return None
 
     async def page(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     async def state(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+
         def look() -> dict[str, Any]:
             studio.refresh()
             return studio.state()
@@ -140,6 +158,9 @@ def create_app(studio: Studio) -> Starlette:
         return JSONResponse(await run_in_threadpool(look))
 
     async def version(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+
         def look() -> dict[str, Any]:
             studio.refresh()
             return {"version": studio.version}
@@ -148,6 +169,8 @@ def create_app(studio: Studio) -> Starlette:
 
     def action(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            if (refusal := refused(request)) is not None:
+                return refusal
             if not _same_origin(request):
                 return JSONResponse({"error": "requests must come from the studio's page"}, 403)
             if request.headers.get("content-type", "").split(";")[0].strip() != (
@@ -248,7 +271,7 @@ def run_studio(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config = uvicorn.Config(
-        create_app(studio), log_level="warning", access_log=False, lifespan="off"
+        create_app(studio, host=args.host), log_level="warning", access_log=False, lifespan="off"
     )
     server = uvicorn.Server(config)
     if not args.no_browser:

@@ -380,6 +380,17 @@ def test_only_the_page_itself_can_post(flow_copy, serve) -> None:
     )
 
 
+def test_a_request_for_another_host_name_is_refused(flow_copy, serve) -> None:
+    """A web site whose name is re-pointed at 127.0.0.1 cannot read the studio."""
+    _, url = serve(flow_copy("simple/simple.bot"))
+    rebound = httpx.get(url + "/api/state", headers={"Host": "evil.example"}, timeout=10)
+    assert rebound.status_code == 421
+    page = httpx.get(url + "/", headers={"Host": "evil.example:80"}, timeout=10)
+    assert page.status_code == 421
+    local = url.replace("127.0.0.1", "localhost")
+    assert httpx.get(local + "/api/version", timeout=10).status_code == 200
+
+
 # -- the command line --------------------------------------------------------------------------
 
 
