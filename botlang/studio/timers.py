@@ -5,7 +5,9 @@ Flows cannot have those yet (the loader refuses them), so the studio runs with
 :class:`NoTimers`: moving the virtual clock only sets the time the bot sees on its next
 turn, and the pending-timers pane is empty. Timer support fills in :class:`Timers` — what
 is waiting for the client, and the turns that come due when the clock moves — and the
-studio shows and runs them without other changes.
+studio shows and runs them without other changes. (A saved test needs a ``.bottest`` step
+for a fired timer too; the format has none yet, so the transcript writes the ``clock:``
+line and the timer turn's lines after it.)
 """
 
 from __future__ import annotations
