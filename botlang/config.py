@@ -6,6 +6,16 @@ flow = "bot.bot"                    # relative paths are read from the config fi
 messengers = []                     # connected messengers, e.g. ["whatsapp"]
 [store]
 url = "sqlite:///botlang.db"        # or "memory://", "postgresql://user@host/db"
+pool_max = 10                       # connections per process (defaults shown) ...
+pool_min = 1                        # ... kept open (PostgreSQL)
+pool_timeout_seconds = 10           # waiting for a free connection
+connect_timeout_seconds = 5         # PostgreSQL: connecting
+statement_timeout_seconds = 15      # PostgreSQL: one statement
+lock_timeout_seconds = 10           # PostgreSQL: one lock wait
+keepalive_idle_seconds = 30         # PostgreSQL TCP keepalive: idle time before probes,
+keepalive_interval_seconds = 10     # ... the time between probes,
+keepalive_count = 3                 # ... and how many may go unanswered
+application_name = "botlang"        # PostgreSQL: how the connections are listed
 [mango]
 api_key_env = "MANGO_API_KEY"       # or api_key = "..."
 api_salt_env = "MANGO_API_SALT"     # or api_salt = "..."
@@ -15,6 +25,15 @@ port = 8080
 message_token_env = "BOTLANG_MESSAGE_TOKEN"   # or message_token = "..."; POST /message needs it
 outgoing_url = "https://bot.example.com/botlang/outgoing"   # or outgoing_url_env = "..."
 outgoing_token_env = "BOTLANG_OUTGOING_TOKEN" # or outgoing_token = "..."; sent as a bearer token
+idempotency_retention_seconds = 86400         # how long POST /message answers are replayed
+max_ready_backlog = 5000            # GET /ready says "not ready" above this many pending events
+lease_seconds = 30                  # a worker's hold on an event and its client (renewed while
+                                    # it works): how soon another takes over after a crash
+[outbox]                            # retrying outgoing messages (defaults shown)
+first_retry_seconds = 10            # the first retry, then ...
+backoff = 2.0                       # ... each delay this many times the one before,
+max_retry_seconds = 3600            # ... at most an hour apart,
+max_age_seconds = 172800            # until the message is two days old: then it fails
 [guard]                             # the spam guard (defaults shown)
 enabled = true
 calls_per_number = 3                # calls to one client number (both kinds) ...
@@ -62,6 +81,7 @@ from pydantic import (
 
 from botlang.clients.matching import MESSENGERS
 from botlang.clients.phones import InvalidPhone, normalize_phone
+from botlang.store.base import DEFAULT_STORE_SETTINGS, StoreSettings
 from botlang.telephony.guard import DEFAULT_GROUP_PER_NUMBER, DEFAULT_PER_NUMBER
 
 CallMethod = Literal["disabled", "app", "mango_api"]
@@ -166,10 +186,46 @@ class ProjectConfig(Section):
         return names
 
 
+_STORE = DEFAULT_STORE_SETTINGS
+
+
 class StoreConfig(Section):
-    """``[store]``: where clients and variables are kept."""
+    """``[store]``: where clients and variables are kept, and how it is connected to."""
 
     url: str = Field(default=DEFAULT_STORE_URL, validate_default=True)
+    pool_max: int = Field(default=_STORE.pool_max, ge=1, le=1000, strict=True)
+    pool_min: int = Field(default=_STORE.pool_min, ge=0, le=1000, strict=True)
+    pool_timeout_seconds: float = Field(default=_STORE.pool_timeout_seconds, gt=0)
+    connect_timeout_seconds: float = Field(default=_STORE.connect_timeout_seconds, ge=1)
+    statement_timeout_seconds: float = Field(default=_STORE.statement_timeout_seconds, gt=0)
+    lock_timeout_seconds: float = Field(default=_STORE.lock_timeout_seconds, gt=0)
+    keepalive_idle_seconds: int = Field(default=_STORE.keepalive_idle_seconds, ge=1, strict=True)
+    keepalive_interval_seconds: int = Field(
+        default=_STORE.keepalive_interval_seconds, ge=1, strict=True
+    )
+    keepalive_count: int = Field(default=_STORE.keepalive_count, ge=1, strict=True)
+    application_name: str = Field(default=_STORE.application_name, min_length=1, max_length=63)
+
+    @model_validator(mode="after")
+    def _pool_sizes(self) -> StoreConfig:
+        if self.pool_min > self.pool_max:
+            raise KeyProblem((("pool_min",), f"must be at most pool_max ({self.pool_max})"))
+        return self
+
+    def settings(self) -> StoreSettings:
+        """The store's connection settings."""
+        return StoreSettings(
+            pool_min=self.pool_min,
+            pool_max=self.pool_max,
+            pool_timeout_seconds=self.pool_timeout_seconds,
+            connect_timeout_seconds=self.connect_timeout_seconds,
+            statement_timeout_seconds=self.statement_timeout_seconds,
+            lock_timeout_seconds=self.lock_timeout_seconds,
+            keepalive_idle_seconds=self.keepalive_idle_seconds,
+            keepalive_interval_seconds=self.keepalive_interval_seconds,
+            keepalive_count=self.keepalive_count,
+            application_name=self.application_name,
+        )
 
     @field_validator("url")
     @classmethod
@@ -230,6 +286,10 @@ class ServerConfig(Section):
     outgoing_url_env: str | None = None
     outgoing_token: SecretStr | None = None  # sent as "Authorization: Bearer <token>"
     outgoing_token_env: str | None = None
+    # POST /message answers kept to replay a retried request (Idempotency-Key, message_id)
+    idempotency_retention_seconds: float = Field(default=24 * 3600.0, gt=0)
+    max_ready_backlog: int = Field(default=5_000, ge=1, strict=True)  # GET /ready's limit
+    lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)  # claims and client leases
 
     @model_validator(mode="before")
     @classmethod
@@ -273,6 +333,28 @@ class ServerConfig(Section):
         if self.outgoing_token is not None and self.outgoing_url is None:
             key = "outgoing_token_env" if self.outgoing_token_env else "outgoing_token"
             raise KeyProblem(((key,), "only used with outgoing_url (or outgoing_url_env)"))
+        return self
+
+
+class OutboxConfig(Section):
+    """``[outbox]``: how outgoing messages are retried.
+
+    A failed delivery is tried again after ``first_retry_seconds``, then after ``backoff``
+    times the delay before, at most ``max_retry_seconds`` apart, until the message is
+    ``max_age_seconds`` old; then it fails (re-send failed ones with ``botlang outbox retry``).
+    """
+
+    first_retry_seconds: float = Field(default=10.0, gt=0)
+    backoff: float = Field(default=2.0, ge=1)
+    max_retry_seconds: float = Field(default=3600.0, gt=0)
+    max_age_seconds: float = Field(default=2 * 24 * 3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OutboxConfig:
+        if self.max_retry_seconds < self.first_retry_seconds:
+            raise KeyProblem((("max_retry_seconds",), "must be at least first_retry_seconds"))
+        if self.max_age_seconds < self.first_retry_seconds:
+            raise KeyProblem((("max_age_seconds",), "must be at least first_retry_seconds"))
         return self
 
 
@@ -396,6 +478,7 @@ class Config(Section):
     store: StoreConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
     mango: MangoConfig | None = None
     server: ServerConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    outbox: OutboxConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
     guard: GuardConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
     employees: tuple[EmployeeConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()

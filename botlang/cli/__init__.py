@@ -27,6 +27,7 @@ VERB_MODULES = (
     "botlang.tools.repl",
     "botlang.cli.test",
     "botlang.cli.serve",
+    "botlang.cli.studio",
 )
 
 

@@ -1,9 +1,10 @@
-"""``botlang serve`` and ``botlang vars``.
+"""``botlang serve``, ``botlang vars`` and ``botlang outbox``.
 
 ``serve`` runs the bot and the Mango Office webhook (see docs/server.md); ``vars PHONE``
 prints, as JSON, the variables of the client a phone number matches (the matching rule of
 :mod:`botlang.clients.matching`, without creating a client), so an operator can see what an event
-did.
+did; ``outbox failed`` lists the outgoing messages given up on and ``outbox retry`` sends
+them again.
 """
 
 from __future__ import annotations
@@ -51,6 +52,25 @@ def register(subparsers: Any) -> None:
     show.add_argument("phone", metavar="PHONE", help="the client's phone, e.g. 79004443322")
     show.add_argument("--config", default=DEFAULT_CONFIG, help="project file (botlang.toml)")
     show.set_defaults(func=run_vars)
+
+    outbox = subparsers.add_parser(
+        "outbox",
+        help="list failed outgoing messages, or send them again",
+        description="Outgoing messages that were given up on (refused by the receiver, or "
+        "older than [outbox] max_age_seconds) stay in the store. 'failed' lists them as JSON; "
+        "'retry ID...' (or 'retry --all') puts them back in the queue: a running botlang "
+        "serve sends them again, each client's in order.",
+    )
+    verbs = outbox.add_subparsers(dest="outbox_command", required=True)
+    failed = verbs.add_parser("failed", help="list failed outgoing messages as JSON")
+    failed.add_argument("--config", default=DEFAULT_CONFIG, help="project file (botlang.toml)")
+    failed.add_argument("--limit", type=int, default=100, help="at most this many (newest first)")
+    failed.set_defaults(func=run_outbox_failed)
+    retry = verbs.add_parser("retry", help="send failed outgoing messages again")
+    retry.add_argument("ids", nargs="*", metavar="ID", help="message ids (as GET /outbox shows)")
+    retry.add_argument("--all", action="store_true", help="every failed message")
+    retry.add_argument("--config", default=DEFAULT_CONFIG, help="project file (botlang.toml)")
+    retry.set_defaults(func=run_outbox_retry)
 
 
 def _fail(message: str) -> int:
@@ -114,7 +134,7 @@ def run_vars(args: argparse.Namespace) -> int:
     except InvalidPhone as exc:
         return _fail(f"invalid phone {args.phone!r}: {exc}")
     try:
-        store = open_store(config.store.url)
+        store = open_store(config.store.url, settings=config.store.settings())
     except StoreError as exc:
         return _fail(str(exc))
     with store:
@@ -130,6 +150,68 @@ def run_vars(args: argparse.Namespace) -> int:
         **scopes,
     }
     print(json.dumps(to_json_ready(shown), ensure_ascii=False, indent=2, sort_keys=True))
+    return 0
+
+
+FAILED_LISTED_MAX = 100_000
+
+
+def _open_project_store(config_path: str) -> Any:
+    """The store ``config_path`` names, or an exit status after saying why not."""
+    from botlang.config import ConfigError, load_config
+    from botlang.store import StoreError, open_store
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    try:
+        return open_store(config.store.url, settings=config.store.settings())
+    except StoreError as exc:
+        return _fail(str(exc))
+
+
+def run_outbox_failed(args: argparse.Namespace) -> int:
+    """Print the failed outgoing messages as JSON (newest first)."""
+    store = _open_project_store(args.config)
+    if isinstance(store, int):
+        return store
+    with store:
+        items = store.inbox_items("failed", queue="outbox", limit=max(1, args.limit))
+    shown = [
+        {
+            "id": item.payload.get("id"),
+            "client_id": item.payload.get("client_id"),
+            "attempts": item.attempts,
+            "error": item.error,
+            "created_at": item.created_at,
+            "finished_at": item.finished_at,
+            "messages": item.payload.get("messages"),
+        }
+        for item in items
+    ]
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
+    return 0
+
+
+def run_outbox_retry(args: argparse.Namespace) -> int:
+    """Put failed outgoing messages back in the queue; exit 1 for an id not failed."""
+    if bool(args.ids) == bool(args.all):
+        return _fail("give the ids of the messages to send again, or --all")
+    store = _open_project_store(args.config)
+    if isinstance(store, int):
+        return store
+    with store:
+        if args.all:
+            count = store.inbox_retry(queue="outbox")
+        else:
+            failed = store.inbox_items("failed", queue="outbox", limit=FAILED_LISTED_MAX)
+            by_id = {str(item.payload.get("id")): item.item_id for item in failed}
+            unknown = [i for i in args.ids if i not in by_id]
+            if unknown:
+                return _fail(f"no failed outgoing message with id {', '.join(unknown)}")
+            count = store.inbox_retry(queue="outbox", item_ids=[by_id[i] for i in args.ids])
+    print(f"{count} message{'' if count == 1 else 's'} queued to be sent again")
     return 0
 
 

@@ -719,6 +719,8 @@ class _Shaped:
 
 @dataclass(frozen=True)
 class _PreparedPart:
+    """One part of a compiled template: plain ``text`` (not None), or a substitution."""
+
     text: str | None = None
     name: str | None = None  # #{name}: a lookup, nothing compiled
     default: Any = None  # what the name reads when no variable has it (a named constant)

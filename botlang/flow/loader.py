@@ -29,6 +29,7 @@ from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.core.runtime.scopes import SCOPE_WORDS, WRITABLE_SYSTEM_VARIABLES
 from botlang.core.syntax import ast
 from botlang.core.syntax.parser import parse_expression, parse_program
+from botlang.flow.analysis import immediate_loops, reachable_blocks
 from botlang.flow.matching import compile_keywords, compile_regex
 from botlang.flow.model import (
     FLOW_READ_ONLY_VARIABLES,
@@ -871,18 +872,9 @@ class _Loader:
     def reachability(self, blocks: dict[str, Block], starting: list[Arrow]) -> None:
         """Warn about blocks no conversation can reach: a conversation starts at a start
         condition or a quick answer, and goes on along arrows."""
-        roots = [a.target for a in starting if a.target in blocks]
-        roots.extend(b.id for b in blocks.values() if b.kind is BlockKind.QUICK)
-        if not roots:
+        reached = reachable_blocks(blocks, starting)
+        if reached is None:
             return  # nothing starts a conversation: the flow lint says so once
-        reached = set(roots)
-        todo = list(reached)
-        while todo:
-            block = blocks[todo.pop()]
-            for arrow in block.arrows:
-                if arrow.target in blocks and arrow.target not in reached:
-                    reached.add(arrow.target)
-                    todo.append(arrow.target)
         for block_id, block in blocks.items():
             if block_id not in reached:
                 self.add(
@@ -896,26 +888,9 @@ class _Loader:
 
     def immediate_loops(self, blocks: dict[str, Block]) -> None:
         """Warn about arrows taken at once, without a condition, in a circle."""
-        step: dict[str, Arrow] = {}
-        for block_id, block in blocks.items():
-            for arrow in sorted(block.arrows, key=lambda a: (-a.priority, a.order)):
-                if arrow.immediate:
-                    if arrow.comparison is None and arrow.target in blocks:
-                        step[block_id] = arrow
-                    break
-        reported: set[str] = set()
-        for start in step:
-            path: list[str] = []
-            at: str | None = start
-            while at is not None and at in step and at not in path:
-                path.append(at)
-                at = step[at].target
-            if at is None or at not in path or at in reported:
-                continue
-            loop = path[path.index(at) :]
-            reported.update(loop)
-            arrow = step[loop[-1]]
-            names = " -> ".join([*loop, loop[0]])
+        for loop in immediate_loops(blocks):
+            arrow = loop[-1]
+            names = " -> ".join([*(a.source or "" for a in loop), loop[0].source or ""])
             self.add(
                 arrow.line,
                 arrow.column,

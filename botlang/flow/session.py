@@ -252,33 +252,34 @@ def _text(text: object) -> str:
 
 
 class _TurnTelephony(GuardedTelephony):
-    """The bot's guarded adapter for one turn: same adapter, same spam guard, and every call
-    is noted on the turn."""
+    """The turn's guarded adapter (the bot's, or the one given to :meth:`Bot.turn`): every
+    call goes through it as is, and is noted on the turn."""
 
     def __init__(self, shared: GuardedTelephony, note: Callable[..., None]) -> None:
         super().__init__(shared.inner, shared.guard)
+        self._shared = shared
         self._note = note
 
     def employee_call(self, extension: object, phone: object) -> CallResult:
-        result = super().employee_call(extension, phone)
+        result = self._shared.employee_call(extension, phone)
         self._note("employee", {"extension": str(extension), "phone": str(phone)}, result)
         return result
 
     def group_call(self, group: object, line_number: object, phone: object) -> CallResult:
-        result = super().group_call(group, line_number, phone)
+        result = self._shared.group_call(group, line_number, phone)
         args = {"group": str(group), "line_number": str(line_number), "phone": str(phone)}
         self._note("group", args, result)
         return result
 
     def hangup(self, call_id: object) -> CallResult:
-        result = super().hangup(call_id)
+        result = self._shared.hangup(call_id)
         self._note("hangup", {"call_id": str(call_id)}, result)
         return result
 
     def send_sms(
         self, extension: object, phone: object, text: str, sender: str | None = None
     ) -> CallResult:
-        result = super().send_sms(extension, phone, text, sender)
+        result = self._shared.send_sms(extension, phone, text, sender)
         self._note("sms", {"extension": str(extension), "phone": str(phone)}, result)
         return result
 
@@ -363,6 +364,7 @@ class _Run:
         trigger: Trigger,
         message_from_outside: int,
         now: datetime,
+        telephony: Telephony | None = None,
     ) -> None:
         self.bot = bot
         self.flow = bot.flow
@@ -392,11 +394,12 @@ class _Run:
             variables={"deal": state.deal_vars, "client": state.client_vars},
             session=state.session,
         )
-        telephony = None
-        if bot.telephony is not None:
-            shared = guarded(bot.telephony)
+        adapter = telephony if telephony is not None else bot.telephony
+        turn_telephony = None
+        if adapter is not None:
+            shared = guarded(adapter)
             assert shared is not None
-            telephony = _TurnTelephony(shared, self.note_call)
+            turn_telephony = _TurnTelephony(shared, self.note_call)
         # the turn's one run: its variables, budgets and what builtins see of the host
         self.ctx = self.env = Run(
             state.deal_vars,
@@ -405,7 +408,7 @@ class _Run:
             constants=bot.constants,
             system=self.system,
             limits=self.limits,
-            telephony=telephony,
+            telephony=turn_telephony,
             rng=bot.rng,
             clock=lambda: now,
             client_id=client.client_id,
@@ -844,7 +847,14 @@ class Bot:
             moment = moment.astimezone(self.timezone)
         return moment
 
-    def turn(self, store: Store, state: ClientState, request: TurnRequest) -> Turn:
+    def turn(
+        self,
+        store: Store,
+        state: ClientState,
+        request: TurnRequest,
+        *,
+        telephony: Telephony | None = None,
+    ) -> Turn:
         """Run one turn on a client's state that the caller opened and will commit.
 
         ``state`` comes from ``store.transaction(client_id)`` (or any other way the caller
@@ -852,7 +862,9 @@ class Bot:
         did. Nothing is committed here: the caller commits the state together with its own
         bookkeeping (an event's "done" mark, queued messages) or rolls everything back.
         ``store`` serves cross-client reads and writes (``get_client_var``), which join
-        the caller's transaction when it is open on this thread.
+        the caller's transaction when it is open on this thread. ``telephony`` replaces
+        the bot's adapter for this turn only (the service passes one that journals each
+        call); a :class:`~botlang.telephony.GuardedTelephony` is used as it is.
         """
         self._check_size(request)
         text = request.text
@@ -860,7 +872,14 @@ class Bot:
             state.session[SESSION_NAME] = request.name
         turn = Turn(state.client.client_id, request.kind, text, None)
         run = _Run(
-            self, store, state, turn, request.trigger, request.message_from_outside, self.now()
+            self,
+            store,
+            state,
+            turn,
+            request.trigger,
+            request.message_from_outside,
+            self.now(),
+            telephony,
         )
         if request.variables:
             run.preset(request.variables)

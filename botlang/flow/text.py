@@ -12,6 +12,7 @@ error points at the file's line and column even inside a variant.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 from botlang.core.builtins import Registry
@@ -215,5 +216,29 @@ class MessageText:
                 raise shift_message_error(err, part.line, self.indent) from None
         return "".join(out)
 
+    def pattern(self) -> str:
+        """A regular expression that each text this message can render to matches in
+        full: every variant an alternative, every substitution any text. Written on one
+        line (a newline as ``\\n``), for a ``<~`` line of a bot test."""
+        return r"\A" + _pattern(self.parts) + r"\Z"
+
     def __repr__(self) -> str:
         return f"<MessageText {self.text[:30]!r}>"
+
+
+def _escape(text: str) -> str:
+    return re.escape(text).replace("\\\n", "\\n").replace("\\\r", "\\r").replace("\\\t", "\\t")
+
+
+def _pattern(parts: tuple[_Piece | _Choice, ...]) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, _Choice):
+            out.append("(?:" + "|".join(_pattern(option) for option in part.options) + ")")
+            continue
+        for piece in part.template.parts:
+            if piece.text is not None:  # plain text; anything else is a substitution
+                out.append(_escape(piece.text))
+            elif not out or out[-1] != ".*?":
+                out.append(".*?")
+    return "".join(out)

@@ -1,4 +1,4 @@
-"""The HTTP service: Mango Office webhooks, the message endpoint, health.
+"""The HTTP service: Mango Office webhooks, the message endpoint, health and readiness.
 
 ``create_app(config)`` builds a Starlette app; its lifespan starts the inbox writer and
 the worker threads and stops them (flushing queued writes) on shutdown. Statuses:
@@ -10,25 +10,35 @@ the worker threads and stops them (flushing queued writes) on shutdown. Statuses
     nothing answered 503 is lost silently: it was either not stored, or stored and will be
     applied (a re-delivery is then recognised as a duplicate).
 ``POST /message``
-    JSON ``{"phone" | "client_id", "text", "name"?}`` → the bot's answers (200); 401 no or
-    wrong ``Authorization: Bearer <token>`` when ``[server] message_token`` is set; 400
-    malformed, 404 unknown client id, 413 too large, 503 too many turns at once.
+    JSON ``{"phone" | "client_id", "text", "name"?, "message_id"?}`` → the bot's answers
+    (200); with an ``Idempotency-Key`` header (or a ``message_id``) a retried request gets
+    the stored answer again (``Idempotent-Replayed: true``) instead of a second turn; 401
+    no or wrong ``Authorization: Bearer <token>`` when ``[server] message_token`` is set;
+    400 malformed, 404 unknown client id, 409 the key is in use by a request still running,
+    413 too large, 422 the key was used for another request (or a limit refused the turn),
+    503 too many turns at once or the client busy.
 ``GET /outbox?status=pending|failed|done&limit=N``
     the outgoing messages queued for ``[server] outgoing_url`` and what became of them
     (same bearer token as ``/message``); 400 for a bad status or limit.
 ``GET /health``
-    200 with the worker's state and the backlog; 503 when a thread has died.
+    liveness: 200 while the service's threads run; 503 when one has died.
+``GET /ready``
+    readiness: 200 when the store answers within a short timeout, the spam guard is
+    available and the event backlog is under ``[server] max_ready_backlog``; else 503 with
+    the reasons.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -44,14 +54,16 @@ from botlang.clients.phones import InvalidPhone
 from botlang.config import Config
 from botlang.core.errors import BotlangError
 from botlang.core.limits import DEFAULT_LIMITS, Limits
+from botlang.flow.session import TurnRequest
 from botlang.server.inbox import InboxWriter, Overloaded, StoreGate
 from botlang.server.logs import log, redact_path, register_secret
-from botlang.server.outbox import OutboxSender, describe_url
+from botlang.server.outbox import OutboxPolicy, OutboxSender, describe_url
 from botlang.server.ratelimit import RateLimiter, retry_after
+from botlang.server.turns import ClientBusy, Renewals, TurnAborted, TurnRunner
 from botlang.server.webhook import PING, BadDelivery, classify, parse_form, read_delivery
-from botlang.server.worker import Worker, note_command
-from botlang.store import Store, open_store
-from botlang.store.base import INBOX_STATUSES
+from botlang.server.worker import Worker, note_command, order_group
+from botlang.store import ClaimLost, Store, open_store
+from botlang.store.base import INBOX_STATUSES, ClientState
 from botlang.telephony import GuardedTelephony, Telephony
 from botlang.telephony.guard import guard_from_config
 from botlang.telephony.signing import verify_form
@@ -92,10 +104,29 @@ class Service:
         message_token: str | None = None,
         outgoing_url: str | None = None,
         outgoing_token: str | None = None,
+        outbox_policy: OutboxPolicy | None = None,
+        answers_retention_seconds: float = 24 * 3600.0,
+        ready_backlog: int = 5_000,
+        ready_timeout_seconds: float = 2.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.config = config
         self.gate = StoreGate(store)
         self.bot = bot
+        self.answers_retention_seconds = answers_retention_seconds
+        self.ready_backlog = ready_backlog
+        self.ready_timeout_seconds = ready_timeout_seconds
+        self.renewals = Renewals(lease_seconds / 3)
+        self.runner: TurnRunner | None = None
+        if bot is not None:
+            # An unrecorded call of an attempt that lost its lease is settled a lease later.
+            self.runner = TurnRunner(
+                self.gate,
+                bot,
+                lease_seconds=lease_seconds,
+                settle_seconds=lease_seconds,
+                renewals=self.renewals,
+            )
         self.telephony = telephony
         self.limits = limits
         self.api_key = api_key
@@ -110,13 +141,20 @@ class Service:
         self.sender: OutboxSender | None = None
         if outgoing_url is not None:
             self.sender = OutboxSender(
-                self.gate, outgoing_url, token=outgoing_token, timeout=limits.http_timeout_seconds
+                self.gate,
+                outgoing_url,
+                token=outgoing_token,
+                timeout=limits.http_timeout_seconds,
+                policy=outbox_policy,
             )
         self.worker = Worker(
             self.gate,
             bot,
             messengers=self.messengers,
+            runner=self.runner,
+            lease_seconds=lease_seconds,
             retention_seconds=limits.inbox_retention_seconds,
+            answers_retention_seconds=answers_retention_seconds,
             on_processed=self.processed,
             on_idle=self.refresh_backlog_now_and_then,
             outbox=self.sender is not None,
@@ -206,6 +244,8 @@ class Service:
                 history=repr(guard.history),
                 detail="calls are refused (4501) until the spam guard's store answers",
             )
+        elif guard is not None and guard.enabled:
+            check_guard_persistence(guard)
 
     def stop(self) -> None:
         """Flush the inbox writer, stop the worker and the sender, close what the app
@@ -214,6 +254,7 @@ class Service:
         self.worker.stop()
         if self.sender is not None:
             self.sender.stop()
+        self.renewals.stop()
         self.close_owned()
         log(logger, logging.INFO, "server.stopped")
 
@@ -250,7 +291,7 @@ def create_app(
         if store is None:
             if config is None:
                 raise ValueError("create_app needs a config or a store")
-            store = open_store(config.store.url, limits=limits)
+            store = open_store(config.store.url, limits=limits, settings=config.store.settings())
             owned.append(store.close)
         api_key = api_salt = None
         if config is not None and config.mango is not None:
@@ -298,6 +339,12 @@ def create_app(
         message_token=_secret(config.server.message_token) if config is not None else None,
         outgoing_url=config.server.outgoing_url if config is not None else None,
         outgoing_token=_secret(config.server.outgoing_token) if config is not None else None,
+        outbox_policy=outbox_policy(config),
+        answers_retention_seconds=(
+            config.server.idempotency_retention_seconds if config is not None else 24 * 3600.0
+        ),
+        ready_backlog=config.server.max_ready_backlog if config is not None else 5_000,
+        lease_seconds=config.server.lease_seconds if config is not None else 30.0,
     )
 
     @contextlib.asynccontextmanager
@@ -311,6 +358,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
             Route("/message", message, methods=["POST"]),
             Route("/outbox", outbox, methods=["GET"]),
             Route("/mango_webhook/{key}/{path:path}", mango_webhook, methods=["POST"]),
@@ -327,6 +375,51 @@ def _secret(value: SecretStr | None) -> str | None:
     text = None if value is None else value.get_secret_value()
     register_secret(text)
     return text
+
+
+def outbox_policy(config: Config | None) -> OutboxPolicy:
+    """The ``[outbox]`` retry policy (the defaults without a config)."""
+    if config is None:
+        return OutboxPolicy()
+    section = config.outbox
+    return OutboxPolicy(
+        first_retry_seconds=section.first_retry_seconds,
+        backoff=section.backoff,
+        max_retry_seconds=section.max_retry_seconds,
+        max_age_seconds=section.max_age_seconds,
+    )
+
+
+def check_guard_persistence(guard: Any) -> str | None:
+    """Warn when the guard's Redis keeps nothing over a restart (the counted calls would be
+    forgotten, and a client could be rung again at once); the persistence it has."""
+    persistence = getattr(guard.history, "persistence", None)
+    if persistence is None:
+        return None
+    try:
+        kind = str(persistence())
+    except Exception as exc:
+        log(logger, logging.WARNING, "guard.unavailable", error=type(exc).__name__)
+        return None
+    if kind == "none":
+        log(
+            logger,
+            logging.WARNING,
+            "guard.no_persistence",
+            history=repr(guard.history),
+            detail="this Redis saves nothing (no AOF, no RDB snapshots): a Redis restart "
+            "forgets every call the spam guard counted; turn on appendonly yes",
+        )
+    elif kind == "unknown":
+        log(
+            logger,
+            logging.WARNING,
+            "guard.persistence_unknown",
+            history=repr(guard.history),
+            detail="this Redis does not say whether it saves its data (CONFIG is disabled); "
+            "make sure it uses AOF or RDB, or a restart forgets the calls counted",
+        )
+    return kind
 
 
 def _describe_guard(guard: Any) -> str:
@@ -423,7 +516,12 @@ async def mango_webhook(request: Request) -> Response:
     except BadDelivery as exc:
         return _reject(request, 400, str(exc), kind=kind)
     try:
-        future = service.writer.submit(delivery.key, delivery.kind, delivery.payload)
+        future = service.writer.submit(
+            delivery.key,
+            delivery.kind,
+            delivery.payload,
+            group=order_group(delivery.kind, delivery.payload),
+        )
     except Overloaded:
         return _reject(request, 503, "overloaded", kind=kind, headers={"Retry-After": "1"})
     try:
@@ -450,9 +548,68 @@ class _Refused(Exception):
         self.reason = reason
 
 
-def _message_turn(service: Service, data: dict[str, Any]) -> dict[str, Any]:
-    """Find (or create) the client and run the message through the bot; blocking."""
+class _Replay(Exception):
+    """A stored answer for the request's idempotency key."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        super().__init__("replayed")
+        self.answer = answer
+
+
+IDEMPOTENCY_KEY_MAX_CHARS = 200
+
+
+def idempotency_key(request: Request, data: dict[str, Any]) -> str | None:
+    """The request's idempotency key: the ``Idempotency-Key`` header, or else the
+    messenger's ``message_id`` (scoped by the client it names); None without either."""
+    header = request.headers.get("idempotency-key")
+    if header is not None:
+        text = header.strip()
+        if not text or len(text) > IDEMPOTENCY_KEY_MAX_CHARS or not text.isprintable():
+            limit = IDEMPOTENCY_KEY_MAX_CHARS
+            raise _Refused(400, f"Idempotency-Key must be 1 to {limit} printable characters")
+        return f"key:{text}"
+    message_id = data.get("message_id")
+    if message_id is None:
+        return None
+    who = (
+        f"client_id={data['client_id']}"
+        if data.get("client_id") is not None
+        else (f"phone={data.get('phone')}")
+    )
+    return f"message_id:{who}:{message_id}"
+
+
+def request_fingerprint(data: dict[str, Any]) -> str:
+    """What makes two requests the same request (to refuse a key reused for another)."""
+    fields = {k: data.get(k) for k in ("phone", "client_id", "text", "name", "message_id")}
+    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stored_answer(service: Service, key: str, fingerprint: str) -> dict[str, Any] | None:
+    stored = service.gate.answer_get(key)
+    age = None if stored is None else service.gate.clock() - stored.created_at
+    if stored is None or age is None or age > service.answers_retention_seconds:
+        return None
+    if stored.request_hash != fingerprint:
+        raise _Refused(422, "this Idempotency-Key (or message_id) was used for another request")
+    return stored.response
+
+
+def _message_turn(
+    service: Service, data: dict[str, Any], key: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Find (or create) the client and run the message through the bot; blocking.
+
+    With an idempotency ``key`` the answer is stored with the turn's commit, and a request
+    with a key already answered gets that answer (the second value: replayed)."""
     gate = service.gate
+    fingerprint = request_fingerprint(data)
+    if key is not None:
+        answer = _stored_answer(service, key, fingerprint)
+        if answer is not None:
+            return answer, True
     phone, client_id = data.get("phone"), data.get("client_id")
     created = False
     if client_id is not None:
@@ -468,23 +625,45 @@ def _message_turn(service: Service, data: dict[str, Any]) -> dict[str, Any]:
             client, created = match_client(gate.store, phone, messengers=messengers)
         except InvalidPhone as exc:
             raise _Refused(400, f"phone: {exc}") from None
-    if service.bot is None:
+    if service.bot is None or service.runner is None:
         raise _Refused(503, "no bot is loaded")
-    turn = service.bot.handle_message(
-        gate.store, client.client_id, data["text"], name=data.get("name")
-    )
-    note_command(gate, client.client_id, turn)
-    return {
-        "client_id": client.client_id,
-        "created": created,
-        "messages": turn.texts,
-        "replies": [m.to_dict() for m in turn.messages],  # each with its buttons
-        "undelivered": [m.text for m in turn.undelivered],
-        "orders": [o.to_dict() for o in turn.orders],
-        "block": turn.block,
-        "calls": [c.to_dict() for c in turn.calls],
-        "errors": [str(e) for e in turn.errors],
-    }
+    answer: dict[str, Any] = {}
+
+    def taken() -> None:
+        if key is not None:  # under the client's lease: a twin request has finished
+            stored = _stored_answer(service, key, fingerprint)
+            if stored is not None:
+                raise _Replay(stored)
+
+    def bookkeeping(state: ClientState, turn: Any) -> None:
+        note_command(state, turn)
+        answer.update(
+            client_id=client.client_id,
+            created=created,
+            messages=turn.texts,
+            replies=[m.to_dict() for m in turn.messages],  # each with its buttons
+            undelivered=[m.text for m in turn.undelivered],
+            orders=[o.to_dict() for o in turn.orders],
+            block=turn.block,
+            calls=[c.to_dict() for c in turn.calls],
+            errors=[str(e) for e in turn.errors],
+        )
+        if key is not None:
+            gate.answer_put(key, fingerprint, answer)
+
+    request = TurnRequest.message(data["text"], name=data.get("name"))
+    try:
+        service.runner.run(
+            client.client_id,
+            request,
+            turn_key=f"message:{key}" if key is not None else f"message:{uuid.uuid4().hex}",
+            on_taken=taken,
+            before_commit=bookkeeping,
+            wait_seconds=service.limits.http_timeout_seconds,
+        )
+    except _Replay as replay:
+        return replay.answer, True
+    return answer, False
 
 
 def _check_message(data: Any, limits: Limits) -> dict[str, Any]:
@@ -497,6 +676,14 @@ def _check_message(data: Any, limits: Limits) -> dict[str, Any]:
         raise _Refused(400, "'client_id' must be text or a number")
     if has_phone and not isinstance(data["phone"], str | int):
         raise _Refused(400, "'phone' must be text or a number")
+    message_id = data.get("message_id")
+    if message_id is not None and (
+        not isinstance(message_id, str | int)
+        or isinstance(message_id, bool)
+        or not str(message_id).strip()
+        or len(str(message_id)) > IDEMPOTENCY_KEY_MAX_CHARS
+    ):
+        raise _Refused(400, "'message_id' must be non-empty text or a number")
     text = data.get("text")
     if not isinstance(text, str):
         raise _Refused(400, "'text' must be text")
@@ -551,6 +738,7 @@ async def message(request: Request) -> Response:
         return JSONResponse({"error": str(exc)}, 400)
     try:
         data = _check_message(json.loads(body or b"null"), service.limits)
+        key = idempotency_key(request, data)
     except (ValueError, RecursionError):
         return JSONResponse({"error": "the body must be JSON"}, 400)
     except _Refused as exc:
@@ -561,11 +749,18 @@ async def message(request: Request) -> Response:
         )
     started = time.perf_counter()
     try:
-        answer = await anyio.to_thread.run_sync(_message_turn, service, data)
+        answer, replayed = await anyio.to_thread.run_sync(_message_turn, service, data, key)
     except _Refused as exc:
         return JSONResponse({"error": exc.reason}, exc.status)
     except BotlangError as exc:
         return JSONResponse({"error": str(exc)}, 422)
+    except (ClientBusy, TurnAborted, ClaimLost) as exc:
+        # Nothing was committed; with the same Idempotency-Key a retry never calls twice.
+        log(logger, logging.WARNING, "message.deferred", reason=str(exc)[:200])
+        status, reason = 503, "the client is busy with another turn; try again"
+        if isinstance(exc, ClientBusy) and key is not None:
+            status, reason = 409, "a request with this Idempotency-Key is still running"
+        return JSONResponse({"error": reason}, status, headers={"Retry-After": "1"})
     except Exception as exc:
         log(logger, logging.ERROR, "message.failed", error=type(exc).__name__)
         return JSONResponse({"error": "the message could not be handled"}, 503)
@@ -575,13 +770,15 @@ async def message(request: Request) -> Response:
         logger,
         logging.INFO,
         "message.handled",
-        client=answer["client_id"],
-        block=answer["block"],
-        messages=len(answer["messages"]),
-        errors=len(answer["errors"]),
+        client=answer.get("client_id"),
+        block=answer.get("block"),
+        messages=len(answer.get("messages") or []),
+        errors=len(answer.get("errors") or []),
+        replayed=replayed,
         ms=(time.perf_counter() - started) * 1000,
     )
-    return JSONResponse(answer)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(answer, headers=headers)
 
 
 # -- the outbox -------------------------------------------------------------------------------
@@ -640,9 +837,8 @@ async def outbox(request: Request) -> Response:
 # -- health -----------------------------------------------------------------------------------
 
 
-async def health(request: Request) -> Response:
-    """Liveness and the worker's state; 503 when the writer or the worker has died."""
-    service: Service = request.app.state.service
+def _threads(service: Service) -> tuple[bool, dict[str, Any]]:
+    """Whether the service's threads run, and their states."""
     writer_ok = service.writer.alive
     worker_state = "running" if service.worker.alive else "stopped"
     if not service.run_worker:
@@ -653,7 +849,6 @@ async def health(request: Request) -> Response:
         sender_state = "running" if sender.alive else "stopped"
     ok = writer_ok and worker_state != "stopped" and sender_state != "stopped"
     body: dict[str, Any] = {
-        "status": "ok" if ok else "degraded",
         "inbox_writer": "running" if writer_ok else "stopped",
         "worker": worker_state,
         "backlog": service.backlog,
@@ -667,4 +862,76 @@ async def health(request: Request) -> Response:
             failed=sender.counts.get("failed"),
             delivered=sender.delivered,
         )
-    return JSONResponse(body, 200 if ok else 503)
+    return ok, body
+
+
+async def health(request: Request) -> Response:
+    """Liveness: 200 while the writer, the worker and the sender run; 503 when one died.
+
+    It does not look at the store or the guard (that is ``/ready``): a restart does not
+    bring a database back."""
+    service: Service = request.app.state.service
+    ok, body = _threads(service)
+    return JSONResponse({"status": "ok" if ok else "degraded", **body}, 200 if ok else 503)
+
+
+def _probe_store(service: Service) -> int:
+    """The number of pending events, read from the store (raises if it cannot answer)."""
+    pending = service.gate.inbox_stats(queue="events")["pending"]
+    with service._backlog_lock:
+        service.backlog = pending
+    service._last_count = time.monotonic()
+    return pending
+
+
+async def _within(seconds: float, fn: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run ``fn`` in a thread; (True, its value), or (False, why) after ``seconds`` or on
+    an error (a hung call is left to finish in its thread)."""
+    try:
+        with anyio.fail_after(seconds):
+            return True, await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
+    except TimeoutError:
+        return False, f"no answer within {seconds:g} s"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+async def ready(request: Request) -> Response:
+    """Readiness: the store answers, the guard is available, the backlog is under its
+    limit, the threads run; 503 with the reasons otherwise."""
+    service: Service = request.app.state.service
+    timeout = service.ready_timeout_seconds
+    reasons: list[str] = []
+    checks: dict[str, Any] = {}
+    ok, body = _threads(service)
+    checks["threads"] = "ok" if ok else "stopped"
+    if not ok:
+        stopped = [name for name in ("inbox_writer", "worker") if body[name] == "stopped"]
+        if body["outbox"]["sender"] == "stopped":
+            stopped.append("outbox sender")
+        reasons.append(f"not running: {', '.join(stopped)}")
+    answered, pending = await _within(timeout, lambda: _probe_store(service))
+    if answered:
+        checks["store"] = "ok"
+        checks["backlog"] = pending
+        if pending >= service.ready_backlog:
+            reasons.append(f"event backlog {pending} is at its limit ({service.ready_backlog})")
+    else:
+        checks["store"] = f"unavailable: {pending}"
+        reasons.append(f"store unavailable ({pending})")
+    guard = getattr(service.telephony, "guard", None)
+    if guard is None or not guard.enabled:
+        checks["guard"] = "off"
+    else:
+        answered, available = await _within(timeout, guard.available)
+        if answered and available:
+            checks["guard"] = "ok"
+        else:
+            why = available if not answered else "its store does not answer"
+            checks["guard"] = f"unavailable: {why}"
+            reasons.append(f"spam guard unavailable ({why}): calls would be refused")
+    status = 503 if reasons else 200
+    return JSONResponse(
+        {"status": "not ready" if reasons else "ready", "reasons": reasons, "checks": checks},
+        status,
+    )

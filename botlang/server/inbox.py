@@ -3,12 +3,11 @@ received events in groups.
 
 :class:`StoreGate` wraps the store for everything the service does:
 
-- with SQLite every write takes the database's one write lock; waiting for it inside
-  SQLite means sleeping in its busy handler (1, 2, 5, 10... ms), so the gate makes this
-  process's writers (inbox writer, worker, message turns) queue on a Python lock instead;
-- :meth:`StoreGate.hooked` lets the next transaction opened on this thread — the one a
-  flow turn opens — also run the service's own bookkeeping (the call ``seq`` check, marking
-  the inbox event done), so the event's effects and its "done" mark commit together.
+with SQLite every write takes the database's one write lock; waiting for it inside SQLite
+means sleeping in its busy handler (1, 2, 5, 10... ms), so the gate makes this process's
+writers (inbox writer, worker, message turns, lease renewals) queue on a Python lock
+instead. Transactions stay short: a turn that places a call holds no transaction while
+the call is sent (:mod:`botlang.server.turns`).
 
 :class:`InboxWriter` is one thread that takes deliveries from the request handlers and
 writes them in one transaction per group (a group commit): each request still gets its
@@ -32,10 +31,6 @@ from botlang.server.logs import log
 from botlang.store.base import ClientState, Store
 
 logger = logging.getLogger("botlang.server.inbox")
-
-
-class Stale(Exception):
-    """Raised by a ``before`` hook: the event is older than one already applied."""
 
 
 class Overloaded(Exception):
@@ -80,23 +75,61 @@ class StoreGate:
 
     # Writes outside a transaction take the lock too (re-entrant inside one).
 
-    def inbox_add(self, key: str, kind: str, payload: Mapping[str, Any]) -> bool:
+    def inbox_add(self, key: str, kind: str, payload: Mapping[str, Any], **options: Any) -> bool:
         with self.writing():
-            return self.inner.inbox_add(key, kind, payload)
+            return self.inner.inbox_add(key, kind, payload, **options)
 
-    def inbox_claim(
-        self, limit: int = 100, *, lease_seconds: float | None = None, queue: str | None = None
-    ) -> list[Any]:
+    def inbox_claim(self, limit: int = 100, **options: Any) -> list[Any]:
         with self.writing():
-            return self.inner.inbox_claim(limit, lease_seconds=lease_seconds, queue=queue)
+            return self.inner.inbox_claim(limit, **options)
 
-    def inbox_done(self, item_id: int, error: str | None = None) -> None:
+    def inbox_done(self, item_id: int, error: str | None = None, **options: Any) -> None:
         with self.writing():
-            self.inner.inbox_done(item_id, error)
+            self.inner.inbox_done(item_id, error, **options)
 
-    def inbox_release(self, item_id: int, error: str, *, delay_seconds: float) -> None:
+    def inbox_release(self, item_id: int, error: str, **options: Any) -> None:
         with self.writing():
-            self.inner.inbox_release(item_id, error, delay_seconds=delay_seconds)
+            self.inner.inbox_release(item_id, error, **options)
+
+    def inbox_renew(self, item_id: int, token: str, lease_seconds: float) -> bool:
+        with self.writing():
+            return self.inner.inbox_renew(item_id, token, lease_seconds)
+
+    def inbox_retry(self, **options: Any) -> int:
+        with self.writing():
+            return self.inner.inbox_retry(**options)
+
+    def save_state(self, state: ClientState) -> None:
+        with self.writing():
+            self.inner.save_state(state)
+
+    def lease_acquire(self, name: str, owner: str, seconds: float) -> bool:
+        with self.writing():
+            return self.inner.lease_acquire(name, owner, seconds)
+
+    def lease_release(self, name: str, owner: str) -> None:
+        with self.writing():
+            self.inner.lease_release(name, owner)
+
+    def call_intent(self, call_key: str, **fields: Any) -> Any:
+        with self.writing():
+            return self.inner.call_intent(call_key, **fields)
+
+    def call_record(self, call_key: str, result: Mapping[str, Any]) -> Any:
+        with self.writing():
+            return self.inner.call_record(call_key, result)
+
+    def call_settle(self, call_key: str) -> Any:
+        with self.writing():
+            return self.inner.call_settle(call_key)
+
+    def answer_put(self, key: str, request_hash: str, response: Mapping[str, Any]) -> None:
+        with self.writing():
+            self.inner.answer_put(key, request_hash, response)
+
+    def answer_prune(self, older_than_seconds: float) -> int:
+        with self.writing():
+            return self.inner.answer_prune(older_than_seconds)
 
     def inbox_prune(self, older_than_seconds: float) -> int:
         with self.writing():
@@ -131,6 +164,7 @@ class _Write:
     key: str
     kind: str
     payload: dict[str, Any]
+    group: str | None
     future: concurrent.futures.Future[bool]
 
 
@@ -183,11 +217,12 @@ class InboxWriter:
         return self._thread is not None and self._thread.is_alive()
 
     def submit(
-        self, key: str, kind: str, payload: dict[str, Any]
+        self, key: str, kind: str, payload: dict[str, Any], *, group: str | None = None
     ) -> concurrent.futures.Future[bool]:
+        """Queue one write (``group``: the inbox group its item belongs to)."""
         future: concurrent.futures.Future[bool] = concurrent.futures.Future()
         try:
-            self._queue.put_nowait(_Write(key, kind, payload, future))
+            self._queue.put_nowait(_Write(key, kind, payload, group, future))
         except queue.Full:
             raise Overloaded(f"{self._queue.maxsize} deliveries are waiting to be stored") from None
         return future
@@ -215,7 +250,9 @@ class InboxWriter:
         results: list[bool | BaseException]
         try:
             with self.gate.exclusive(self._name):
-                results = [self.gate.inbox_add(w.key, w.kind, w.payload) for w in batch]
+                results = [
+                    self.gate.inbox_add(w.key, w.kind, w.payload, group=w.group) for w in batch
+                ]
         except Exception as exc:
             log(
                 logger,
@@ -227,7 +264,7 @@ class InboxWriter:
             results = []
             for w in batch:
                 try:
-                    results.append(self.gate.inbox_add(w.key, w.kind, w.payload))
+                    results.append(self.gate.inbox_add(w.key, w.kind, w.payload, group=w.group))
                 except Exception as single:
                     results.append(single)
         added = sum(1 for r in results if r is True)

@@ -6,13 +6,16 @@ botlang has no messenger integrations of its own, so it hands those messages to 
 
 - the worker writes them to the store's inbox as one item of kind ``outbox/message`` (the
   ``outbox`` queue) **in the turn's own transaction** — the turn, the event's "done" mark
-  and its messages commit together or not at all;
-- :class:`OutboxSender`, a thread, claims outbox items with a lease and POSTs each to
-  ``[server] outgoing_url`` as JSON (:func:`outgoing_message` builds it). A 2xx finishes
-  the item; a 3xx or 4xx other than 408/429 fails it for good, status recorded; anything
-  else (5xx, 408, 429, a timeout, no connection) is retried with a growing delay, up to the
-  store's ``inbox_max_attempts`` claims. Delivery is at least once: the receiver dedupes
-  by the payload's ``id``, which is the same on every attempt.
+  and its messages commit together or not at all. Each client's messages are one inbox
+  group, so they go out one at a time, in order, retries included;
+- :class:`OutboxSender`, a thread, claims outbox items (fenced, the claim renewed while the
+  POST runs) and POSTs each to ``[server] outgoing_url`` as JSON (:func:`outgoing_message`
+  builds it). A 2xx finishes the item; a 3xx or 4xx other than 408/429 fails it for good,
+  status recorded; anything else (5xx, 408, 429, a timeout, no connection) is retried as
+  the ``[outbox]`` policy says (:class:`OutboxPolicy`: first retry, backoff, the longest
+  delay, the maximum age), then failed. Delivery is at least once: the receiver dedupes by
+  the payload's ``id``, which is the same on every attempt. Failed messages can be sent
+  again (``botlang outbox retry``).
 
 Without an ``outgoing_url`` nothing is queued; each message is logged instead
 (``event=message.out``). Messages of ``POST /message`` turns are never queued: the caller
@@ -26,6 +29,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -33,7 +37,8 @@ import httpx
 
 from botlang.clients.matching import can_receive_messages
 from botlang.server.logs import log
-from botlang.store.base import ClientRecord, InboxItem, given_up
+from botlang.server.turns import Renewals
+from botlang.store.base import ClaimLost, ClientRecord, InboxItem, given_up
 
 if TYPE_CHECKING:
     from botlang.flow.session import Turn
@@ -45,6 +50,32 @@ OUTBOX_KIND = "outbox/message"
 LOGGED_TEXT_CHARS = 200  # of a message logged without an outgoing_url
 ERROR_BODY_CHARS = 200  # of a refusing receiver's answer, kept with the failed item
 RETRYABLE_4XX = (408, 429)
+UNLIMITED_ATTEMPTS = 1_000_000  # outbox items give up by age, not by count
+
+
+@dataclass(frozen=True)
+class OutboxPolicy:
+    """When failed deliveries are tried again (``[outbox]`` in botlang.toml)."""
+
+    first_retry_seconds: float = 10.0
+    backoff: float = 2.0
+    max_retry_seconds: float = 3600.0
+    max_age_seconds: float = 2 * 24 * 3600.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds before attempt ``attempt + 1`` (never sooner than ``retry_after``)."""
+        exponent = max(0, attempt - 1)
+        delay = self.max_retry_seconds
+        if exponent < 64:
+            delay = min(self.first_retry_seconds * self.backoff**exponent, delay)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_retry_seconds))
+        return delay
+
+
+def outbox_group(client_id: str) -> str:
+    """The outbox group of a client's messages: delivered one at a time, in order."""
+    return f"client:{client_id}"
 
 
 def outgoing_message(
@@ -119,8 +150,7 @@ class OutboxSender:
     """A thread POSTing outbox items to ``url`` (see the module's docstring).
 
     ``token`` goes in ``Authorization: Bearer`` and is never logged; ``timeout`` bounds one
-    POST. A failed attempt is retried after ``inbox_lease_seconds × 2^(attempt-1)`` (at
-    most ``max_retry_seconds``, at least a ``Retry-After`` the receiver gives).
+    POST; ``policy`` says when a failed delivery is tried again and when it is given up.
     """
 
     def __init__(
@@ -132,7 +162,7 @@ class OutboxSender:
         timeout: float = 10.0,
         batch: int = 20,
         idle_seconds: float = 1.0,
-        max_retry_seconds: float = 3600.0,
+        policy: OutboxPolicy | None = None,
         count_every_seconds: float = 5.0,
     ) -> None:
         self.gate = gate
@@ -140,8 +170,9 @@ class OutboxSender:
         self.timeout = timeout
         self.batch = batch
         self.idle_seconds = idle_seconds
-        self.max_retry_seconds = max_retry_seconds
+        self.policy = policy or OutboxPolicy()
         self.count_every_seconds = count_every_seconds
+        self.renewals = Renewals(self.lease_seconds / 3)
         self._headers = {"Content-Type": "application/json; charset=utf-8"}
         if token is not None:
             self._headers["Authorization"] = f"Bearer {token}"
@@ -152,6 +183,7 @@ class OutboxSender:
         self._last_count = 0.0
         self.delivered = 0  # items this sender delivered
         self.failed = 0  # items this sender gave up on
+        self.lost_claims = 0  # items another sender took over before this one finished
         self.counts: dict[str, int] = {}  # the outbox as last counted in the store
 
     def __repr__(self) -> str:
@@ -172,6 +204,7 @@ class OutboxSender:
             self._wake.set()
             self._thread.join(timeout)
             self._thread = None
+        self.renewals.stop()
         self.close()
 
     def close(self) -> None:
@@ -216,23 +249,65 @@ class OutboxSender:
 
     def retry_delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds before attempt ``attempt + 1``."""
-        base = float(self.gate.inbox_lease_seconds)
-        delay = min(base * 2 ** max(0, attempt - 1), self.max_retry_seconds)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.max_retry_seconds))
-        return delay
+        return self.policy.delay(attempt, retry_after)
 
     def run_once(self) -> int:
-        """Claim one batch and deliver it; the number of items claimed."""
-        items = self.gate.inbox_claim(self.batch, lease_seconds=self.lease_seconds, queue="outbox")
-        for item in items:
+        """Claim one batch (the first pending message of each client) and deliver it; the
+        number of items claimed."""
+        items = self.gate.inbox_claim(
+            self.batch,
+            lease_seconds=self.lease_seconds,
+            queue="outbox",
+            max_attempts=UNLIMITED_ATTEMPTS,
+        )
+        for n, item in enumerate(items):
             if self._stop.is_set():
-                break  # the rest go back to the outbox when their lease ends
-            self.deliver(item)
+                for rest in items[n:]:  # hand them back for another sender
+                    self._finish(rest, release=("stopping", 0.0), count_attempt=False)
+                break
+            self._deliver_held(item)
         return len(items)
 
+    def _deliver_held(self, item: InboxItem) -> str:
+        if item.token is None:
+            return self.deliver(item)
+        token = item.token
+
+        def renew() -> bool:
+            return self.gate.inbox_renew(item.item_id, token, self.lease_seconds)
+
+        with self.renewals.hold(renew):
+            return self.deliver(item)
+
+    def _finish(
+        self,
+        item: InboxItem,
+        error: str | None = None,
+        *,
+        release: tuple[str, float] | None = None,
+        count_attempt: bool = True,
+    ) -> bool:
+        """Finish (or with ``release``, hand back) the item; False if the claim was lost."""
+        try:
+            if release is not None:
+                self.gate.inbox_release(
+                    item.item_id,
+                    release[0],
+                    delay_seconds=release[1],
+                    token=item.token,
+                    count_attempt=count_attempt,
+                )
+            else:
+                self.gate.inbox_done(item.item_id, error, token=item.token)
+        except ClaimLost:
+            self.lost_claims += 1
+            log(logger, logging.WARNING, "outbox.claim_lost", id=item.payload.get("id"))
+            return False
+        return True
+
     def deliver(self, item: InboxItem) -> str:
-        """POST one item and record the outcome: ``delivered``, ``failed`` or ``retry``."""
+        """POST one item and record the outcome: ``delivered``, ``failed``, ``retry`` (or
+        ``lost``: another sender holds it now)."""
         if self._http is None:
             self._http = httpx.Client(timeout=self.timeout, follow_redirects=False)
         body = json.dumps(item.payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -253,7 +328,8 @@ class OutboxSender:
             status = response.status_code
             ms = (time.perf_counter() - started) * 1000
             if 200 <= status < 300:
-                self.gate.inbox_done(item.item_id)
+                if not self._finish(item):
+                    return "lost"
                 self.delivered += 1
                 messages = item.payload.get("messages") or []
                 log(
@@ -269,17 +345,21 @@ class OutboxSender:
             problem = f"HTTP {status}"
             if status < 500 and status not in RETRYABLE_4XX:
                 answer = _answer(response)
-                self.gate.inbox_done(item.item_id, f"{problem}: {answer}" if answer else problem)
+                if not self._finish(item, f"{problem}: {answer}" if answer else problem):
+                    return "lost"
                 self.failed += 1
                 log(logger, logging.ERROR, "outbox.failed", **fields, status=status, ms=ms)
                 return "failed"
             retry_after = _retry_after(response)
-        if item.attempts >= self.gate.inbox_max_attempts:
-            self.gate.inbox_done(item.item_id, given_up(item.attempts, problem))
+        delay = self.retry_delay(item.attempts, retry_after)
+        age = self.gate.clock() - item.created_at
+        if age + delay > self.policy.max_age_seconds:
+            if not self._finish(item, given_up(item.attempts, problem)):
+                return "lost"
             self.failed += 1
             log(logger, logging.ERROR, "outbox.failed", **fields, error=problem, gave_up=True)
             return "failed"
-        delay = self.retry_delay(item.attempts, retry_after)
-        self.gate.inbox_release(item.item_id, problem, delay_seconds=delay)
+        if not self._finish(item, release=(problem, delay)):
+            return "lost"
         log(logger, logging.WARNING, "outbox.retry_later", **fields, error=problem, retry_in=delay)
         return "retry"

@@ -7,6 +7,9 @@
   ``?synchronous=NORMAL`` (faster; a power cut may lose the last commits, a crash does not)
   and ``?busy_timeout=SECONDS``;
 - ``postgresql://user@host:port/db`` (or ``postgres://``), optionally ``?schema=NAME``.
+
+``settings`` (:class:`StoreSettings`, from ``[store]`` in botlang.toml) bound each database
+store's connection pool and set PostgreSQL's timeouts and TCP keepalive.
 """
 
 from __future__ import annotations
@@ -15,20 +18,27 @@ from urllib.parse import parse_qsl
 
 from botlang.core.limits import DEFAULT_LIMITS, Limits
 from botlang.store.base import (
+    DEFAULT_STORE_SETTINGS,
+    CallEntry,
+    ClaimLost,
     ClientRecord,
     ClientState,
     InboxItem,
     Store,
     StoreError,
+    StoreSettings,
     UnknownClient,
 )
 
 __all__ = [
+    "CallEntry",
+    "ClaimLost",
     "ClientRecord",
     "ClientState",
     "InboxItem",
     "Store",
     "StoreError",
+    "StoreSettings",
     "UnknownClient",
     "open_store",
 ]
@@ -36,7 +46,9 @@ __all__ = [
 SUPPORTED = "memory://, sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 
 
-def open_store(url: str, *, limits: Limits = DEFAULT_LIMITS) -> Store:
+def open_store(
+    url: str, *, limits: Limits = DEFAULT_LIMITS, settings: StoreSettings = DEFAULT_STORE_SETTINGS
+) -> Store:
     """Open (creating tables or the file if needed) the store a URL names."""
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
@@ -47,15 +59,15 @@ def open_store(url: str, *, limits: Limits = DEFAULT_LIMITS) -> Store:
 
         return MemoryStore(limits=limits)
     if scheme == "sqlite":
-        return _open_sqlite(url, rest, limits)
+        return _open_sqlite(url, rest, limits, settings)
     if scheme in ("postgresql", "postgres"):
         from botlang.store.postgres import PostgresStore
 
-        return PostgresStore(url, limits=limits)
+        return PostgresStore(url, limits=limits, settings=settings)
     raise StoreError(f"unsupported store URL scheme {scheme!r}; use {SUPPORTED}")
 
 
-def _open_sqlite(url: str, rest: str, limits: Limits) -> Store:
+def _open_sqlite(url: str, rest: str, limits: Limits, settings: StoreSettings) -> Store:
     from botlang.store.sqlite import SqliteStore
 
     path, _, query = rest.partition("?")
@@ -77,6 +89,7 @@ def _open_sqlite(url: str, rest: str, limits: Limits) -> Store:
         limits=limits,
         synchronous=options.get("synchronous", "FULL"),
         busy_timeout=busy_timeout,
+        settings=settings,
     )
 
 

@@ -2,9 +2,14 @@
 
 Several ``botlang serve`` processes on several hosts can share one database. Work on a
 client is serialised by ``SELECT ... FOR UPDATE`` on its row; named locks use
-``pg_advisory_xact_lock``; inbox workers claim with ``FOR UPDATE SKIP LOCKED``. Each thread
-has its own connection. Tables are created on open (under an advisory lock, so processes
-starting together do not race). Leases use each host's clock: keep hosts in sync (NTP).
+``pg_advisory_xact_lock``; inbox workers claim with ``FOR UPDATE SKIP LOCKED``.
+
+Connections come from a :class:`psycopg_pool.ConnectionPool` (``pool_min`` to ``pool_max``
+per store object, checked before each use so a restarted server is reconnected to), each
+with a connect timeout, a ``statement_timeout``, a ``lock_timeout``, an
+``idle_in_transaction_session_timeout`` and TCP keepalive (:class:`StoreSettings`). Tables
+are created on open (under an advisory lock, so processes starting together do not race).
+Leases use each host's clock: keep hosts in sync (NTP).
 
 The URL may carry ``?schema=NAME`` (botlang's own parameter): the tables then live in that
 schema, created if missing.
@@ -15,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from botlang.core.limits import DEFAULT_LIMITS, Limits
-from botlang.store.base import StoreError
+from botlang.store.base import DEFAULT_STORE_SETTINGS, StoreError, StoreSettings
 from botlang.store.sql import Result, SqlStore
 
 SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -53,6 +59,32 @@ TABLES = (
     " call_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
     "CREATE INDEX IF NOT EXISTS botlang_call_seq_updated ON botlang_call_seq (updated_at)",
 )
+
+MIGRATIONS = {
+    2: (
+        "ALTER TABLE botlang_inbox ADD COLUMN IF NOT EXISTS claim_token TEXT",
+        "ALTER TABLE botlang_inbox ADD COLUMN IF NOT EXISTS group_key TEXT",
+        "CREATE INDEX IF NOT EXISTS botlang_inbox_group ON botlang_inbox (group_key, id)"
+        " WHERE status = 'pending' AND group_key IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS botlang_leases ("
+        " name TEXT PRIMARY KEY, owner TEXT NOT NULL, until DOUBLE PRECISION NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS botlang_calls ("
+        " call_key TEXT PRIMARY KEY, turn_key TEXT NOT NULL, ordinal INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, args TEXT NOT NULL, client_id TEXT, owner TEXT NOT NULL,"
+        " status TEXT NOT NULL, result TEXT, created_at DOUBLE PRECISION NOT NULL,"
+        " updated_at DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS botlang_calls_turn ON botlang_calls (turn_key, ordinal)",
+        "CREATE INDEX IF NOT EXISTS botlang_calls_updated ON botlang_calls (updated_at)",
+        "CREATE TABLE IF NOT EXISTS botlang_answers ("
+        " key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT NOT NULL,"
+        " created_at DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS botlang_answers_created ON botlang_answers (created_at)",
+    )
+}
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
 
 
 def redact(url: str) -> str:
@@ -86,25 +118,27 @@ class PostgresStore(SqlStore):
 
     lock_client_suffix = " FOR UPDATE"
     claim_suffix = " FOR UPDATE SKIP LOCKED"
+    migrations: ClassVar[dict[int, tuple[str, ...]]] = MIGRATIONS
 
     def __init__(
         self,
         url: str,
         *,
         limits: Limits = DEFAULT_LIMITS,
-        connect_timeout: int = 10,
         inbox_lease_seconds: float = 60.0,
         inbox_max_attempts: int = 5,
+        settings: StoreSettings = DEFAULT_STORE_SETTINGS,
     ) -> None:
         super().__init__(
             limits=limits,
             inbox_lease_seconds=inbox_lease_seconds,
             inbox_max_attempts=inbox_max_attempts,
+            settings=settings,
         )
         self.url = url
         self._conninfo, self.schema = split_schema(url)
-        self._connect_timeout = connect_timeout
         self._sql: dict[str, str] = {}
+        self._borrow_first()
         with self._tx(write=True) as conn:
             self._run(conn, "SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             # CREATE ... IF NOT EXISTS still takes table locks, which deadlock against
@@ -119,22 +153,70 @@ class PostgresStore(SqlStore):
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.url)!r})"
 
-    def _connect(self) -> psycopg.Connection[Any]:
-        options = {"options": f"-c search_path={self.schema}"} if self.schema else {}
+    def connection_options(self) -> dict[str, Any]:
+        """The libpq parameters every connection is opened with (timeouts, keepalive)."""
+        settings = self.settings
+        options = [
+            f"-c statement_timeout={_ms(settings.statement_timeout_seconds)}",
+            f"-c lock_timeout={_ms(settings.lock_timeout_seconds)}",
+            "-c idle_in_transaction_session_timeout="
+            f"{_ms(settings.idle_in_transaction_timeout_seconds)}",
+        ]
+        if self.schema:
+            options.append(f"-c search_path={self.schema}")
+        return {
+            "autocommit": True,  # transactions are begun explicitly
+            "connect_timeout": max(1, round(settings.connect_timeout_seconds)),
+            "keepalives": 1,
+            "keepalives_idle": settings.keepalive_idle_seconds,
+            "keepalives_interval": settings.keepalive_interval_seconds,
+            "keepalives_count": settings.keepalive_count,
+            "application_name": settings.application_name,
+            "options": " ".join(options),
+        }
+
+    def _open_pool(self) -> ConnectionPool[Any]:
+        settings = self.settings
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self._conninfo,
+            min_size=min(settings.pool_min, settings.pool_max),
+            max_size=settings.pool_max,
+            kwargs=self.connection_options(),
+            timeout=settings.pool_timeout_seconds,
+            check=ConnectionPool.check_connection,
+            reconnect_timeout=max(30.0, settings.pool_timeout_seconds * 3),
+            name="botlang",
+            open=False,
+        )
+        pool.open(wait=False)
+        return pool
+
+    def _borrow_first(self) -> None:
+        """Fail fast with a clear StoreError when the server cannot be reached at all."""
         try:
-            return psycopg.connect(
-                self._conninfo,
-                autocommit=True,  # transactions are begun explicitly
-                connect_timeout=self._connect_timeout,
-                **options,
-            )
+            with psycopg.connect(self._conninfo, **self.connection_options()):
+                pass
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}".strip()
             ) from None
 
-    def _is_usable(self, conn: Any) -> bool:
-        return not (conn.closed or conn.broken)
+    def _pool_error(self, exc: Exception) -> StoreError:
+        if isinstance(exc, PoolTimeout):
+            return StoreError(
+                f"no PostgreSQL connection to {redact(self.url)} within "
+                f"{self.settings.pool_timeout_seconds:g} s (pool of {self.settings.pool_max})"
+            )
+        return super()._pool_error(exc)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections this process's pool holds open (idle or in use)."""
+        pool = self._pool
+        if not isinstance(pool, ConnectionPool):
+            return 0
+        stats = pool.get_stats()
+        return int(stats.get("pool_size", 0))
 
     def _translate(self, sql: str) -> str:
         query = self._sql.get(sql)

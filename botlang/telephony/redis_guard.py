@@ -174,6 +174,27 @@ class RedisCallHistory:
         except (redis.RedisError, OSError):
             return False
 
+    def persistence(self) -> str:
+        """How Redis keeps the history over a restart: ``aof``, ``rdb``, ``aof+rdb``,
+        ``none`` (a restart forgets every call counted), or ``unknown`` (the server does
+        not say). GuardUnavailable when Redis does not answer."""
+        try:
+            info = self._redis.info("persistence")
+            try:
+                save = self._redis.config_get("save").get("save")
+            except redis.ResponseError:  # CONFIG is often disabled on managed Redis
+                save = None
+        except (redis.RedisError, OSError) as exc:
+            raise self._unavailable(exc) from None
+        kinds = []
+        if str(info.get("aof_enabled", "0")) == "1":
+            kinds.append("aof")
+        if save is not None and str(save.decode() if isinstance(save, bytes) else save).strip():
+            kinds.append("rdb")
+        if kinds:
+            return "+".join(kinds)
+        return "none" if save is not None else "unknown"
+
     def close(self) -> None:
         """Close the connection pool."""
         self._redis.close()

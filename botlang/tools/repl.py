@@ -31,6 +31,7 @@ from botlang.testing.conversation import (
     parse_client_type,
     parse_clock,
 )
+from botlang.testing.transcript import Transcript, clock_text
 
 HISTORY_ENV = "BOTLANG_HISTORY"
 KEYWORDS = ("True", "False", "None", "true", "false", "and", "or", "not", "if", "del", "print")
@@ -124,7 +125,7 @@ class Repl:
         self.mode = "calc"
         self.loaded: Path | None = None
         self.failures = 0
-        self.transcript: list[str] = []
+        self.transcript = Transcript(started=self.conversation.now)
 
     # -- output ----------------------------------------------------------------------------
 
@@ -189,10 +190,7 @@ class Repl:
             self.say(show_value(outcome.value))
 
     def note_call(self, kind: str, args: dict[str, str], result: int) -> None:
-        from botlang.testing.runner import describe_call
-
-        line = describe_call(kind, args, result)
-        self.transcript.append(line)
+        line = self.transcript.call(kind, args, result)
         placed = self.conversation.telephony.forward is not None
         self.say(f"{line}  ({'placed through Mango Office' if placed else 'recorded, not placed'})")
 
@@ -213,11 +211,12 @@ class Repl:
         except BotlangError as error:
             self.fail(str(error))
             return
-        self.transcript.append(line)
+        flow = self.conversation.bot.flow
+        self.transcript.action(line)
         for message in turn.messages:
+            self.transcript.message(message, flow)
             lines = answer_lines(message.text) if message.text else ["<"]
             lines.extend(button_row([b.text for b in row]) for row in message.buttons)
-            self.transcript.extend(lines)
             for shown in lines:
                 self.say(shown)
             for row in message.buttons:
@@ -230,8 +229,9 @@ class Repl:
             self.say(f"(not delivered to a telephony-only client) {message.text}")
         for call in turn.calls:
             self.note_call(call.kind, call.args, call.result.result)
-        for error in turn.errors:
-            self.fail(str(error))
+        for problem in turn.errors:
+            self.transcript.error(problem)
+            self.fail(str(problem))
         if not turn.messages and not turn.calls and not turn.errors:
             self.say("(no answer)")
 
@@ -424,7 +424,7 @@ class Repl:
                 before = conversation.client_id
                 conversation.switch_client(parts[0], kind)
                 if conversation.client_id != before:
-                    self.transcript.clear()  # a saved test speaks for one client
+                    self.transcript.restart(conversation.now)  # a test speaks for one client
             except ValueError as exc:
                 self.fail(str(exc))
                 return
@@ -440,7 +440,7 @@ class Repl:
 
     def cmd_reset(self, rest: str) -> None:
         self.conversation.reset()
-        self.transcript.clear()
+        self.transcript.restart(self.conversation.now)
         self.say("the client's variables and place in the flow are forgotten")
 
     def cmd_calls(self, rest: str) -> None:
@@ -457,9 +457,11 @@ class Repl:
         try:
             if len(words) == 2 and words[1] == "next":
                 self.conversation.next_calls(words[0])
+                self.transcript.setting(f"next calls: {words[0]}")
                 self.say(f"the next call ends: {words[0]}")
             elif len(words) == 1:
                 self.conversation.calls_answer(words[0])
+                self.transcript.setting(f"calls: {words[0]}")
                 self.say(f"calls end: {words[0]}")
             else:
                 self.fail(":outcome OUTCOME [next], e.g. :outcome busy")
@@ -473,6 +475,11 @@ class Repl:
             except ValueError as exc:
                 self.fail(str(exc))
                 return
+            if self.transcript.lines:
+                moment = self.conversation.now
+                self.transcript.setting(f"clock: {clock_text(moment) if moment else 'now'}")
+            else:
+                self.transcript.restart(self.conversation.now)
         now = self.conversation.current_time().strftime("%Y-%m-%d %H:%M")
         fixed = "fixed" if self.conversation.now is not None else "real time"
         self.say(f"{now} ({fixed})")
@@ -509,19 +516,18 @@ class Repl:
             self.fail(":save needs a file name, e.g. :save greeting.bottest")
             return
         target = Path(os.path.expanduser(rest))
-        lines = []
-        if self.loaded is not None and self.loaded.suffix == ".bot":
-            bot = os.path.relpath(self.loaded.resolve(), target.resolve().parent)
-            lines.append(f"bot: {bot}")
-        if self.conversation.now is not None:
-            lines.append(f"clock: {self.conversation.now:%Y-%m-%d %H:%M}")
+        loaded = self.loaded
+        flow_path = loaded if loaded is not None and loaded.suffix == ".bot" else None
         client = self.conversation.client
-        kinds = {v: k for k, v in CLIENT_TYPES.items()}
-        lines.append(f"client: {kinds.get(client.client_type, client.client_type)} {client.phone}")
-        lines.extend(["", f"test: {target.stem}"])
-        lines.extend(f"  {line}" for line in self.transcript)
+        text = self.transcript.to_bottest(
+            target.stem,
+            target=target,
+            flow_path=flow_path,
+            client_type=client.client_type,
+            phone=client.phone,
+        )
         try:
-            target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            target.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.fail(f"cannot write {target}: {exc.strerror}")
             return
@@ -800,9 +806,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run_repl)
 
 
-def _telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path | None]:
-    """The REPL's telephony (recording; forwarding to Mango with --place-calls) and the
-    flow named by --config. Raises ValueError with a message for the user."""
+def telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path | None]:
+    """The telephony of the REPL and the studio (recording; forwarding to Mango with
+    --place-calls) and the flow named by --config. Raises ValueError with a message for the
+    user."""
     if args.place_calls and not args.config:
         raise ValueError("--place-calls needs --config with a [mango] section")
     if not args.config:
@@ -830,7 +837,7 @@ def _telephony_from(args: argparse.Namespace) -> tuple[RecordingTelephony, Path 
 def run_repl(args: argparse.Namespace) -> int:
     """Handler of ``botlang repl``."""
     try:
-        telephony, flow = _telephony_from(args)
+        telephony, flow = telephony_from(args)
     except ValueError as exc:
         print(f"botlang repl: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from server_testkit import PHONE, Receiver, Running, make_config, summary, wait_
 from botlang.flow import Bot
 from botlang.flow.session import BotMessage, Turn
 from botlang.server.inbox import StoreGate
-from botlang.server.outbox import log_messages
+from botlang.server.outbox import OutboxPolicy, log_messages
 from botlang.server.webhook import read_delivery
 from botlang.server.worker import Worker
 from botlang.store import Store, open_store
@@ -74,10 +74,11 @@ def start(
         tmp_path, flow=flow, store_url="sqlite:///state.db", messengers=messengers, server=server
     )
     running = serve(config=config)
-    if lease is not None:
-        running.store.inbox_lease_seconds = lease  # retries come after the lease, doubling
-    if running.service.sender is not None:
-        running.service.sender.idle_seconds = 0.05
+    sender = running.service.sender
+    if sender is not None:
+        sender.idle_seconds = 0.05
+        if lease is not None:  # the first retry comes this soon, then twice as late...
+            sender.policy = OutboxPolicy(first_retry_seconds=lease, max_retry_seconds=lease * 8)
     return running
 
 
@@ -194,13 +195,18 @@ def test_an_unreachable_receiver_is_retried_then_given_up(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/outgoing"  # nobody listens
-    running = start(serve, tmp_path, flow, lease=0.05, outgoing_url=closed)
-    running.store.inbox_max_attempts = 3
+    running = start(serve, tmp_path, flow, outgoing_url=closed)
+    assert running.service.sender is not None
+    # 0.05 s, then 0.1, 0.2, 0.2...: a message over 0.5 s old is given up
+    running.service.sender.policy = OutboxPolicy(
+        first_retry_seconds=0.05, backoff=2.0, max_retry_seconds=0.2, max_age_seconds=0.5
+    )
     assert running.webhook("events/summary", BUSY).status_code == 200
     wait_for(lambda: outbox(running)["failed"] == 1, message="the sender to give up")
     (item,) = running.store.inbox_items("failed", queue="outbox")
-    assert item.attempts == 3
-    assert item.error == "given up after 3 attempts; last error: ConnectError"
+    assert item.attempts >= 3
+    assert item.error == f"given up after {item.attempts} attempts; last error: ConnectError"
+    assert item.finished_at is not None and item.finished_at - item.created_at <= 0.5 + 1
 
 
 def test_without_an_outgoing_url_messages_are_logged_and_not_queued(
@@ -263,16 +269,21 @@ class DiesBeforeCommit(StoreGate):
         super().__init__(store)
         self.calls = 0
 
-    def inbox_done(self, item_id: int, error: str | None = None) -> None:
+    def inbox_done(self, item_id: int, error: str | None = None, **options: Any) -> None:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("killed before the commit")
-        super().inbox_done(item_id, error)
+        super().inbox_done(item_id, error, **options)
 
 
 def test_messages_commit_with_their_turn_or_not_at_all(store: Store, flow: Path) -> None:
-    store.inbox_lease_seconds = 0.2
-    worker = Worker(DiesBeforeCommit(store), Bot.load(flow), messengers=["whatsapp"], outbox=True)
+    worker = Worker(
+        DiesBeforeCommit(store),
+        Bot.load(flow),
+        messengers=["whatsapp"],
+        outbox=True,
+        retry_base_seconds=0.1,  # handed back at once, tried again this soon
+    )
     delivery = read_delivery("events/summary", encode_payload(BUSY))
     store.inbox_add(delivery.key, delivery.kind, delivery.payload)
 

@@ -469,10 +469,10 @@ class _FailingInbox:
         self.inner = inner
         self.failing = True
 
-    def inbox_add(self, *args: Any) -> bool:
+    def inbox_add(self, *args: Any, **kwargs: Any) -> bool:
         if self.failing:
             raise OSError("disk full")
-        return self.inner.inbox_add(*args)
+        return self.inner.inbox_add(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

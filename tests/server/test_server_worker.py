@@ -15,7 +15,7 @@ from botlang.core.limits import DEFAULT_LIMITS
 from botlang.flow import Bot, Turn, TurnRequest
 from botlang.server.inbox import InboxWriter, Overloaded, StoreGate
 from botlang.server.webhook import read_delivery
-from botlang.server.worker import Worker
+from botlang.server.worker import Worker, order_group
 from botlang.store import Store, open_store
 from botlang.store.base import ClientState
 from botlang.telephony import RecordingTelephony
@@ -36,8 +36,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
 
 def add(store: Store, kind: str, payload: dict[str, Any]) -> bool:
+    """Store an event as the webhook does (in its client's group)."""
     delivery = read_delivery(kind, encode_payload(payload))
-    return store.inbox_add(delivery.key, delivery.kind, delivery.payload)
+    group = order_group(delivery.kind, delivery.payload)
+    return store.inbox_add(delivery.key, delivery.kind, delivery.payload, group=group)
 
 
 def client_vars(store: Store, phone: str = PHONE) -> dict[str, Any]:
@@ -80,24 +82,30 @@ class CrashingBot:
         self.crashes = crashes
         self.calls = 0
 
-    def turn(self, store: Store, state: ClientState, request: TurnRequest) -> Turn:
+    @property
+    def telephony(self) -> Any:
+        return self.inner.telephony
+
+    def turn(self, store: Store, state: ClientState, request: TurnRequest, **options: Any) -> Turn:
         self.calls += 1
-        turn = self.inner.turn(store, state, request)
+        turn = self.inner.turn(store, state, request, **options)
         if self.calls > self.crashes:
             return turn
         state.client_vars["answered_callbacks"] = 99  # would be wrong if it stuck
         raise RuntimeError("killed mid-turn")
 
 
-def test_an_event_whose_turn_dies_is_applied_once_after_its_lease(store: Store) -> None:
-    store.inbox_lease_seconds = 0.2
+def test_an_event_whose_turn_dies_is_handed_back_and_applied_once(store: Store) -> None:
     crashing = CrashingBot(bot())
-    worker = Worker(StoreGate(store), crashing, messengers=["whatsapp"])
+    worker = Worker(StoreGate(store), crashing, messengers=["whatsapp"], retry_base_seconds=0.1)
     add(store, "events/call", call_event(1, "Connected"))
     add(store, "events/summary", summary())
-    assert worker.run_once() == 2
+    assert worker.run_once() == 1  # one event of the client at a time: the call event
+    assert worker.run_once() == 1  # then the summary, whose turn dies
     assert worker.failures == 1
-    assert store.inbox_stats()["pending"] == 1  # the summary, leased and not done
+    (pending,) = store.inbox_items("pending")
+    assert pending.token is None  # handed back at once, not left to its lease
+    assert pending.error == "RuntimeError" and pending.lease_until > store.clock()
     wait_for(lambda: worker.run_once() and store.inbox_stats()["pending"] == 0)
     variables = client_vars(store)
     assert variables["answered_callbacks"] == 1
@@ -124,16 +132,15 @@ class FailsOnce(StoreGate):
         super().__init__(store)
         self.done_calls = 0
 
-    def inbox_done(self, item_id: int, error: str | None = None) -> None:
+    def inbox_done(self, item_id: int, error: str | None = None, **options: Any) -> None:
         self.done_calls += 1
         if self.done_calls == 1:
             raise RuntimeError("killed before the commit")
-        super().inbox_done(item_id, error)
+        super().inbox_done(item_id, error, **options)
 
 
 def test_the_done_mark_commits_with_the_turn(store: Store) -> None:
-    store.inbox_lease_seconds = 0.2
-    worker = Worker(FailsOnce(store), bot(), messengers=["whatsapp"])
+    worker = Worker(FailsOnce(store), bot(), messengers=["whatsapp"], retry_base_seconds=0.1)
     add(store, "events/summary", summary())
     assert worker.run_once() == 1 and worker.failures == 1
     assert store.inbox_stats()["done"] == 0
@@ -168,7 +175,9 @@ def test_without_a_bot_events_still_set_variables(store: Store) -> None:
 class RefusingBot:
     """A bot whose turns are refused by the store (a limit checked at commit)."""
 
-    def turn(self, store: Store, state: ClientState, request: TurnRequest) -> Turn:
+    telephony = None
+
+    def turn(self, store: Store, state: ClientState, request: TurnRequest, **options: Any) -> Turn:
         state.client_vars["x"] = 1
         raise LimitExceeded("too many client variables")
 

@@ -318,3 +318,52 @@ def test_place_calls_needs_a_config() -> None:
     )
     assert done.returncode == 2
     assert "--place-calls needs --config" in done.stderr
+
+
+VARIANTS_BOT = """\
+block start
+  calculator:
+    client.n = n + 1
+  message: {Привет|Здравствуйте|Добрый день}! Визит #{n}.
+  -> call
+    exact: звонок
+
+block call
+  calculator:
+    r = mango_employee_call("219", phone)
+  message: Звоню в #{current_time}.
+
+block broken
+  calculator:
+    x = 1 / 0
+  message: после ошибки
+
+any -> start
+  new_client: yes
+any -> start
+  exact: привет
+any -> broken
+  exact: сломай
+"""
+
+
+def test_a_saved_conversation_passes_whatever_variant_the_bot_drew(tmp_path: Path) -> None:
+    """Random variants, runtime errors, call outcomes and clock changes are all written
+    down, so the saved test passes when run (each used to make it fail)."""
+    flow = tmp_path / "variants.bot"
+    flow.write_text(VARIANTS_BOT, encoding="utf-8")
+    lines = [f":load {flow}", ":clock 2024-03-01 09:30"]
+    lines += ["привет"] * 6  # with three variants, six draws differ from a replay's
+    lines += [":outcome busy", ":clock 2024-03-01 18:45", "звонок", "сломай"]
+    out, err, status = session(*lines, f":save {tmp_path / 'v.bottest'}")
+    assert "division by zero" in err and "saved " in out
+    assert status == 1  # the division by zero is reported
+    saved = (tmp_path / "v.bottest").read_text(encoding="utf-8")
+    assert "clock: 2024-03-01 09:30\n" in saved
+    assert "  calls: busy\n" in saved
+    assert "  clock: 2024-03-01 18:45\n" in saved
+    assert "  call employee 219 phone 79000000001 -> busy\n" in saved
+    assert "  expect error division by zero\n" in saved
+    assert "<~ \\A(?:Привет|Здравствуйте|Добрый\\ день)!\\ Визит\\ .*?\\.\\Z" in saved
+    for _ in range(3):
+        assert [r.failure for r in run_file(tmp_path / "v.bottest")] == [""]
